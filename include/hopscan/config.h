@@ -1,0 +1,78 @@
+/* config: the scan description, parsed from YAML (libyaml) into a typed struct and validated.
+ *
+ * One declarative key table in config.c drives parsing, defaults, validation, `--help-config`
+ * and the canonical dump. Errors name FILE:LINE:COL and the key and return ERR_USAGE.
+ * The struct is plain data owned by the caller: config_init/config_free. Not collective:
+ * rank 0 parses and broadcasts the canonical text, which every rank parses again. */
+#ifndef HOPSCAN_CONFIG_H
+#define HOPSCAN_CONFIG_H
+
+#include "hopscan/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { MODEL_RFHM = 0, MODEL_HOPFIELD = 1 } model_kind;
+typedef enum { COEF_PM1 = 0, COEF_GAUSSIAN = 1 } coef_kind;
+typedef enum { ORDER_RANDOM = 0, ORDER_CYCLIC = 1 } order_kind;
+
+/* Probe kinds, in output order. */
+enum { PROBE_TRAIN = 0, PROBE_TEST = 1, PROBE_FEATURE = 2, PROBE_KINDS = 3 };
+extern const char *const config_probe_names[PROBE_KINDS]; /* "train", "test", "feature" */
+
+typedef struct config {
+  char *path;          /* file it came from (or "<canonical>") */
+  model_kind model;
+  int64_t N;           /* neurons */
+  int64_t n_alpha;     /* A */
+  double *alpha;       /* [A] loads P/N, strictly increasing not required, all > 0 */
+  int64_t n_alpha_D;   /* B (1 with value 0 for model hopfield) */
+  double *alpha_D;     /* [B] D/N */
+  int64_t n_L;         /* C (1 with value 0 for model hopfield) */
+  int32_t *L;          /* [C] non-zero features per example; 0 means dense (L = D) */
+  coef_kind coefficients;
+  int64_t samples;     /* S, disorder samples per grid point */
+  int64_t probes[PROBE_KINDS]; /* n per kind */
+  order_kind order;
+  int64_t max_sweeps;
+  double retrieval_threshold;
+  uint64_t seed;
+  double checkpoint_every_seconds;
+  int64_t group_size;  /* ranks per worker group; 0 = auto */
+  int64_t block_size;  /* ScaLAPACK row block; default 64 */
+  double mem_per_rank; /* bytes per rank for auto group size; 0 = detect */
+} config_t;
+
+void config_init(config_t *c);
+void config_free(config_t *c);
+
+/* Parses and validates a YAML file. On error c is left empty (config_free is still safe). */
+int config_load_file(config_t *c, const char *path, err_t *e);
+/* Same from a string; `name` is used in messages in place of the file name. */
+int config_load_string(config_t *c, const char *text, size_t len, const char *name, err_t *e);
+
+/* Canonical form: every key with defaults filled in, in table order, numbers printed so that
+ * they parse back to the same bits. Stable across versions as long as keys do not change.
+ * Caller frees *text. */
+int config_canonical(const config_t *c, char **text, err_t *e);
+/* SHA-256 (64 hex + NUL) of the canonical text. */
+int config_sha256(const config_t *c, char hex[65], err_t *e);
+
+/* Compares two configs key by key; writes "key: A != B" lines for each difference into *diff
+ * (caller frees; NULL when equal). Returns the number of differing keys. */
+int config_diff(const config_t *a, const config_t *b, char **diff, err_t *e);
+
+/* Prints the key reference (name, type, default, help) for --help-config. */
+void config_print_help(void *file);
+
+/* Derived sizes of grid point (ia, ib): P = round(alpha N), D = round(alpha_D N), and the L
+ * actually used (dense -> D). Hopfield: D = 0, L = 0. */
+int64_t config_P(const config_t *c, int64_t ia);
+int64_t config_D(const config_t *c, int64_t ib);
+int64_t config_L_eff(const config_t *c, int64_t ib, int64_t ic);
+/* Number of grid points A*B*C and flat index of (ia, ib, ic) (row-major, alpha slowest). */
+int64_t config_points(const config_t *c);
+int64_t config_point_index(const config_t *c, int64_t ia, int64_t ib, int64_t ic);
+void config_point_coords(const config_t *c, int64_t point, int64_t *ia, int64_t *ib, int64_t *ic);
+
+#endif

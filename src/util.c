@@ -1,0 +1,177 @@
+#include "hopscan/util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <nettle/sha2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+bool util_mul_size(size_t a, size_t b, size_t *out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+
+bool util_mul_i64(int64_t a, int64_t b, int64_t *out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+
+int util_to_int(int64_t v, int *out, const char *what, err_t *e) {
+  if (v < INT_MIN || v > INT_MAX)
+    return ERR(e, ERR_RUNTIME, "%s = %lld does not fit in an int (MPI/ScaLAPACK limit)", what,
+               (long long)v);
+  *out = (int)v;
+  return 0;
+}
+
+static int alloc_common(void **p, size_t count, size_t size, const char *what, bool zero,
+                        err_t *e) {
+  size_t bytes;
+  *p = NULL;
+  if (!util_mul_size(count, size, &bytes))
+    return ERR(e, ERR_RUNTIME, "%s: size %zu x %zu overflows", what, count, size);
+  if (bytes == 0)
+    bytes = 1;
+  *p = zero ? calloc(1, bytes) : malloc(bytes);
+  if (!*p) {
+    char h[32];
+    util_format_bytes((double)bytes, h, sizeof h);
+    return ERR(e, ERR_RUNTIME, "%s: cannot allocate %s: %s", what, h, strerror(errno));
+  }
+  return 0;
+}
+
+int util_alloc(void **p, size_t count, size_t size, const char *what, err_t *e) {
+  return alloc_common(p, count, size, what, false, e);
+}
+
+int util_calloc(void **p, size_t count, size_t size, const char *what, err_t *e) {
+  return alloc_common(p, count, size, what, true, e);
+}
+
+double util_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+double util_wall(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void util_utc_iso(char *buf, size_t len) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void util_sha256_hex(const void *data, size_t len, char *hex) {
+  struct sha256_ctx ctx;
+  uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_init(&ctx);
+  sha256_update(&ctx, len, data);
+  sha256_digest(&ctx, sizeof digest, digest);
+  for (size_t i = 0; i < sizeof digest; i++)
+    snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
+void strbuf_init(strbuf_t *b) {
+  b->s = NULL;
+  b->len = b->cap = 0;
+  b->failed = false;
+}
+
+void strbuf_printf(strbuf_t *b, const char *fmt, ...) {
+  if (b->failed)
+    return;
+  for (;;) {
+    size_t room = b->cap - b->len;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = b->s ? vsnprintf(b->s + b->len, room, fmt, ap) : -1;
+    va_end(ap);
+    if (n >= 0 && (size_t)n < room) {
+      b->len += (size_t)n;
+      return;
+    }
+    size_t need = b->cap ? 2 * b->cap : 256;
+    if (n >= 0 && need < b->len + (size_t)n + 1)
+      need = b->len + (size_t)n + 1;
+    char *s = realloc(b->s, need);
+    if (!s) {
+      b->failed = true;
+      return;
+    }
+    if (!b->s)
+      s[0] = '\0';
+    b->s = s;
+    b->cap = need;
+  }
+}
+
+void strbuf_free(strbuf_t *b) {
+  free(b->s);
+  strbuf_init(b);
+}
+
+void util_format_bytes(double bytes, char *buf, size_t len) {
+  static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (bytes >= 1024.0 && u < 5) {
+    bytes /= 1024.0;
+    u++;
+  }
+  snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", bytes, unit[u]);
+}
+
+void util_format_seconds(double s, char *buf, size_t len) {
+  if (s < 0 || s != s)
+    snprintf(buf, len, "?");
+  else if (s < 60)
+    snprintf(buf, len, "%.0f s", s);
+  else if (s < 3600)
+    snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)s % 60);
+  else if (s < 86400 * 99.0)
+    snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+  else
+    snprintf(buf, len, "%.0f d", s / 86400);
+}
+
+int util_read_file(const char *path, char **data, size_t *len, err_t *e) {
+  *data = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return ERR(e, ERR_USAGE, "%s: cannot open: %s", path, strerror(errno));
+  strbuf_t b;
+  strbuf_init(&b);
+  char chunk[65536];
+  size_t n;
+  int rc = 0;
+  while ((n = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
+    chunk[n] = '\0';
+    strbuf_printf(&b, "%s", chunk); /* text files only; NUL bytes are rejected below */
+    if (strlen(chunk) != n) {
+      rc = ERR(e, ERR_USAGE, "%s: contains NUL bytes (not a text file)", path);
+      break;
+    }
+  }
+  if (!rc && ferror(f))
+    rc = ERR(e, ERR_USAGE, "%s: read error: %s", path, strerror(errno));
+  fclose(f);
+  if (!rc && b.failed)
+    rc = ERR(e, ERR_RUNTIME, "%s: out of memory reading file", path);
+  if (rc) {
+    strbuf_free(&b);
+    return rc;
+  }
+  if (!b.s) {
+    strbuf_printf(&b, "%s", "");
+  }
+  *data = b.s;
+  *len = b.len;
+  return 0;
+}
