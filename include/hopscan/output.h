@@ -1,12 +1,49 @@
-/* output: placeholder until its module lands. */
+/* output: the scan's parallel-HDF5 file (layout: ../shared/DESIGN.md "Output HDF5 file").
+ *
+ * The only module that calls HDF5. All functions are collective on the communicator given to
+ * output_open (every rank of the run, master included) unless marked "rank-local".
+ * Life cycle: output_open -> output_read_done -> (output_write_epoch)* -> output_close.
+ *
+ * Kill safety: the file and every dataset are created at open with early allocation and a fixed
+ * layout (a fresh file is built under a temporary name and renamed into place), so later epochs
+ * touch raw data only. An epoch writes the probe rows, flushes, then sets their /samples/done
+ * flags, recomputes /summary from the done samples and flushes again: a kill at any moment leaves
+ * a readable file in which every sample marked done is final. */
 #ifndef HOPSCAN_OUTPUT_H
 #define HOPSCAN_OUTPUT_H
 
+#include "hopscan/config.h"
 #include "hopscan/err.h"
+#include "hopscan/task.h"
 
 #include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-/* The `hopscan output` subcommand (argv[0] is the subcommand name). Collective on comm. */
+typedef struct output output_t; /* opaque */
+
+/* Opens `path` for a scan of config c (canonical text and hash from config.h).
+ * - path absent, or overwrite: create afresh (all datasets, early allocation, NaN fill).
+ * - path present: must be a hopscan-scan/1 file whose stored config equals c, else ERR_USAGE
+ *   naming each differing key with both values (or saying the file is foreign/corrupt).
+ * Also takes an exclusive lock (path + ".lock", fcntl, held by rank 0 until output_close, so a
+ * lock left by a killed run never blocks): a second scan on the same output gets ERR_USAGE.
+ * Directory missing or read-only: ERR_RUNTIME with the path and strerror. */
+int output_open(output_t **o, const char *path, const config_t *c, bool overwrite, MPI_Comm comm,
+                err_t *e);
+
+/* Fills done[task_id] (length points*samples) with the /samples/done flags. */
+int output_read_done(output_t *o, uint8_t *done, err_t *e);
+
+/* One flush epoch: each rank passes the results it holds (possibly none; group leaders only);
+ * collective raw-data writes of /probes, flush, /samples/done, /summary, flush. */
+int output_write_epoch(output_t *o, const task_result_t *results, int64_t n_results, err_t *e);
+
+/* Closes the file and releases the lock; o is freed. Safe with o == NULL. */
+int output_close(output_t *o, err_t *e);
+
+/* `hopscan status OUT.h5`: done/total, per-L and per-alpha_D completion, complete or not, the
+ * stored config. Works on a running, interrupted or finished scan (rank 0 reads). */
 int output_status_command(int argc, char **argv, MPI_Comm comm, err_t *e);
 
 #endif
