@@ -1,0 +1,57 @@
+/* couplings: J = xi^T xi (Hebb rule, integer, zero diagonal, never divided by N), built by a worker
+ * group with ScaLAPACK/PBLAS and kept in the layout the dynamics needs.
+ *
+ * Layout: a g x 1 BLACS grid on the group communicator, rows block-cyclic with block nb
+ * (global row i lives on rank (i / nb) % g). Each rank holds full rows of J for its rows, stored
+ * column-major with leading dimension lld (ScaLAPACK's local layout): element (local row r,
+ * column j) at J[r + j * lld]. Since J is symmetric, column j restricted to the local rows —
+ * what a flip of spin j changes in the local fields — is contiguous.
+ *
+ * Build: X (N x P, X[i][nu] = xi_nu(i)) is generated in chunks of COUPLINGS_CHUNK columns,
+ * each rank generating its own rows; C += X_chunk X_chunk^T by PSGEMM. Entries are integers
+ * |J_ij| <= P < 2^24, exact in float32; they are stored as int16 when P <= 32767, else int32.
+ * The only module that calls BLACS/PBLAS/BLAS. */
+#ifndef HOPSCAN_COUPLINGS_H
+#define HOPSCAN_COUPLINGS_H
+
+#include "hopscan/err.h"
+#include "hopscan/patterns.h"
+
+#include <mpi.h>
+#include <stdint.h>
+
+#define COUPLINGS_CHUNK 2048 /* pattern columns per PSGEMM update (see plan.h memory model) */
+
+typedef struct couplings {
+  int64_t N, nb;
+  int g, rank;   /* group size and rank in the group */
+  int ctxt;      /* BLACS context (g x 1) */
+  int64_t nloc;  /* local rows */
+  int64_t lld;   /* leading dimension, max(1, nloc) */
+  int64_t *rows; /* [nloc] global index of each local row, increasing */
+  int elem;      /* bytes per entry: 2 (int16) or 4 (int32) */
+  void *J;       /* [lld * N] column-major, zero diagonal; NULL until built */
+  double t_gemm; /* seconds spent in PSGEMM (for bench) */
+} couplings_t;
+
+/* Sets up the layout of an N x N J with row block nb on `comm` (creates the BLACS grid).
+ * Collective on comm. */
+int couplings_init(couplings_t *cp, int64_t N, int64_t nb, MPI_Comm comm, err_t *e);
+/* Frees J, the row list and the BLACS grid. Collective on the init communicator. */
+void couplings_free(couplings_t *cp);
+
+/* Builds J from the train examples of p (p must have been set up on cp->rows).
+ * Collective on the init communicator. */
+int couplings_build(couplings_t *cp, const patterns_t *p, err_t *e);
+
+/* Entry (local row r, global column j). */
+static inline int32_t couplings_at(const couplings_t *cp, int64_t r, int64_t j) {
+  size_t k = (size_t)r + (size_t)j * (size_t)cp->lld;
+  return cp->elem == 2 ? ((const int16_t *)cp->J)[k] : ((const int32_t *)cp->J)[k];
+}
+
+/* Plain single-call SGEMM C = A A^T (A is n x k column-major, C n x n) from the BLAS hopscan
+ * links: the reference the ScaLAPACK build is measured against in `hopscan bench`. */
+void couplings_sgemm_reference(int64_t n, int64_t k, const float *A, float *C);
+
+#endif

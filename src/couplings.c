@@ -1,0 +1,137 @@
+#include "hopscan/couplings.h"
+
+#include "hopscan/util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* No Debian header declares BLACS/PBLAS: the prototypes hopscan uses. */
+int Csys2blacs_handle(MPI_Comm comm);
+void Cfree_blacs_system_handle(int handle);
+void Cblacs_gridinit(int *ctxt, const char *order, int nprow, int npcol);
+void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow, int *mycol);
+void Cblacs_gridexit(int ctxt);
+int numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
+void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb,
+               const int *irsrc, const int *icsrc, const int *ictxt, const int *lld, int *info);
+void psgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+             const float *alpha, const float *a, const int *ia, const int *ja, const int *desca,
+             const float *b, const int *ib, const int *jb, const int *descb, const float *beta,
+             float *c, const int *ic, const int *jc, const int *descc);
+void sgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+            const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
+            const float *beta, float *c, const int *ldc, size_t la, size_t lb);
+
+int couplings_init(couplings_t *cp, int64_t N, int64_t nb, MPI_Comm comm, err_t *e) {
+  memset(cp, 0, sizeof *cp);
+  cp->N = N;
+  cp->nb = nb;
+  cp->ctxt = -1;
+  MPI_Comm_size(comm, &cp->g);
+  MPI_Comm_rank(comm, &cp->rank);
+  int n, b, zero = 0;
+  CHECK(e, util_to_int(N, &n, "N", e));
+  CHECK(e, util_to_int(nb, &b, "block size", e));
+  cp->nloc = numroc_(&n, &b, &cp->rank, &zero, &cp->g);
+  cp->lld = cp->nloc > 1 ? cp->nloc : 1;
+  CHECK(e, util_alloc((void **)&cp->rows, (size_t)cp->lld, sizeof(int64_t), "row list", e));
+  int64_t r = 0;
+  for (int64_t blk = cp->rank; blk * nb < N; blk += cp->g)
+    for (int64_t i = blk * nb; i < (blk + 1) * nb && i < N; i++)
+      cp->rows[r++] = i;
+  if (r != cp->nloc) {
+    free(cp->rows);
+    cp->rows = NULL;
+    return ERR(e, ERR_RUNTIME, "row layout mismatch with numroc (%lld vs %lld)", (long long)r,
+               (long long)cp->nloc);
+  }
+  int handle = Csys2blacs_handle(comm);
+  Cblacs_gridinit(&cp->ctxt, "R", cp->g, 1);
+  Cfree_blacs_system_handle(handle);
+  return 0;
+}
+
+void couplings_free(couplings_t *cp) {
+  free(cp->J);
+  free(cp->rows);
+  cp->J = NULL;
+  cp->rows = NULL;
+  if (cp->ctxt >= 0)
+    Cblacs_gridexit(cp->ctxt);
+  cp->ctxt = -1;
+}
+
+int couplings_build(couplings_t *cp, const patterns_t *p, err_t *e) {
+  int rc = 0;
+  float *C = NULL, *X = NULL;
+  const int64_t N = cp->N, P = p->P;
+  const int64_t chunk = P < COUPLINGS_CHUNK ? P : COUPLINGS_CHUNK;
+  int n, nb, kc, lld, info, zero = 0, one = 1;
+  int descC[9], descX[9];
+  TRY(e, rc, util_to_int(N, &n, "N", e), out);
+  TRY(e, rc, util_to_int(cp->nb, &nb, "block size", e), out);
+  TRY(e, rc, util_to_int(cp->lld, &lld, "local rows", e), out);
+  TRY(e, rc, util_to_int(chunk, &kc, "pattern chunk", e), out);
+  TRY(e, rc, util_calloc((void **)&C, (size_t)cp->lld, (size_t)N * sizeof(float), "float J", e),
+      out);
+  TRY(e, rc,
+      util_alloc((void **)&X, (size_t)cp->lld, (size_t)chunk * sizeof(float), "pattern chunk", e),
+      out);
+  descinit_(descC, &n, &n, &nb, &nb, &zero, &zero, &cp->ctxt, &lld, &info);
+  if (info != 0) {
+    rc = ERR(e, ERR_RUNTIME, "descinit for J failed (info %d)", info);
+    goto out;
+  }
+  cp->t_gemm = 0;
+  for (int64_t nu0 = 0; nu0 < P; nu0 += chunk) {
+    int64_t cnt = P - nu0 < chunk ? P - nu0 : chunk;
+    int k = (int)cnt;
+    TRY(e, rc, patterns_examples_f32(p, EXAMPLES_TRAIN, nu0, cnt, X, cp->lld, e), out);
+    descinit_(descX, &n, &k, &nb, &k, &zero, &zero, &cp->ctxt, &lld, &info);
+    if (info != 0) {
+      rc = ERR(e, ERR_RUNTIME, "descinit for patterns failed (info %d)", info);
+      goto out;
+    }
+    const float alpha = 1.0f, beta = 1.0f;
+    double t0 = util_now();
+    psgemm_("N", "T", &n, &n, &k, &alpha, X, &one, &one, descX, X, &one, &one, descX, &beta, C,
+            &one, &one, descC);
+    cp->t_gemm += util_now() - t0;
+  }
+  free(X);
+  X = NULL;
+  /* Exact integers -> int16/int32, zero diagonal, same column-major layout. */
+  cp->elem = P <= 32767 ? 2 : 4;
+  TRY(e, rc, util_alloc(&cp->J, (size_t)cp->lld * (size_t)N, (size_t)cp->elem, "integer J", e),
+      out);
+  for (int64_t j = 0; j < N; j++) {
+    const float *cj = C + (size_t)j * (size_t)cp->lld;
+    if (cp->elem == 2) {
+      int16_t *jj = (int16_t *)cp->J + (size_t)j * (size_t)cp->lld;
+      for (int64_t r = 0; r < cp->nloc; r++)
+        jj[r] = (int16_t)lrintf(cj[r]);
+    } else {
+      int32_t *jj = (int32_t *)cp->J + (size_t)j * (size_t)cp->lld;
+      for (int64_t r = 0; r < cp->nloc; r++)
+        jj[r] = (int32_t)lrintf(cj[r]);
+    }
+  }
+  for (int64_t r = 0; r < cp->nloc; r++) {
+    size_t k = (size_t)r + (size_t)cp->rows[r] * (size_t)cp->lld;
+    if (cp->elem == 2)
+      ((int16_t *)cp->J)[k] = 0;
+    else
+      ((int32_t *)cp->J)[k] = 0;
+  }
+out:
+  free(X);
+  free(C);
+  return rc;
+}
+
+void couplings_sgemm_reference(int64_t n, int64_t k, const float *A, float *C) {
+  int nn = (int)n, kk = (int)k;
+  const float alpha = 1.0f, beta = 0.0f;
+  sgemm_("N", "T", &nn, &nn, &kk, &alpha, A, &nn, A, &nn, &beta, C, &nn, 1, 1);
+}

@@ -1,0 +1,213 @@
+#include "hopscan/patterns.h"
+
+#include "hopscan/util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bits of one (stream, row) sequence with the last Philox block kept, so that runs of
+ * consecutive indices cost one call per 256 bits. */
+typedef struct bitcache {
+  const rng_addr_t *a;
+  uint64_t row, sub, block;
+  uint64_t w[4];
+} bitcache_t;
+
+static void bitcache_start(bitcache_t *b, const rng_addr_t *a, uint64_t row, uint64_t sub) {
+  b->a = a;
+  b->row = row;
+  b->sub = sub;
+  b->block = UINT64_MAX;
+}
+
+static int bitcache_sign(bitcache_t *b, uint64_t idx) {
+  if ((idx >> 8) != b->block) {
+    b->block = idx >> 8;
+    rng_block(b->a, b->row, b->sub, b->block, b->w);
+  }
+  return ((b->w[(idx >> 6) & 3] >> (idx & 63)) & 1u) ? 1 : -1;
+}
+
+int patterns_init(patterns_t *p, const config_t *c, task_t t, const int64_t *rows, int64_t nloc,
+                  err_t *e) {
+  int64_t ia, ib, ic;
+  config_point_coords(c, t.point, &ia, &ib, &ic);
+  p->model = c->model;
+  p->coef = c->coefficients;
+  p->N = c->N;
+  p->P = config_P(c, ia);
+  p->D = c->model == MODEL_RFHM ? config_D(c, ib) : 0;
+  p->L = c->model == MODEL_RFHM ? config_L_eff(c, ib, ic) : 0;
+  p->addr = (rng_addr_t){.seed = c->seed, .sample = (uint64_t)t.sample, .point = (uint64_t)t.point};
+  p->nloc = nloc;
+  p->rows = rows;
+  p->F = NULL;
+  if (p->model != MODEL_RFHM)
+    return 0;
+  CHECK(e, util_alloc((void **)&p->F, (size_t)nloc, (size_t)p->D, "feature rows", e));
+  rng_addr_t a = p->addr;
+  a.stream = RNG_FEATURES;
+  for (int64_t r = 0; r < nloc; r++) {
+    int8_t *f = p->F + r * p->D;
+    bitcache_t bits;
+    bitcache_start(&bits, &a, (uint64_t)rows[r], 0);
+    for (int64_t k = 0; k < p->D; k++)
+      f[k] = (int8_t)bitcache_sign(&bits, (uint64_t)k);
+  }
+  return 0;
+}
+
+void patterns_free(patterns_t *p) {
+  free(p->F);
+  p->F = NULL;
+}
+
+/* Coefficients of `cnt` examples: pos[q*L + l] (NULL when dense: positions 0..D-1) and
+ * val[q*L + l] integers (+-1, or Gaussian in fixed point). */
+typedef struct coefs {
+  int64_t cnt, L;
+  int64_t *pos;
+  int32_t *val;
+} coefs_t;
+
+static void coefs_free(coefs_t *cf) {
+  free(cf->pos);
+  free(cf->val);
+}
+
+static int coefs_make(const patterns_t *p, examples_kind kind, const int64_t *idx, int64_t nu0,
+                      int64_t cnt, coefs_t *cf, err_t *e) {
+  cf->cnt = cnt;
+  cf->L = p->L;
+  cf->pos = NULL;
+  cf->val = NULL;
+  bool dense = p->L == p->D;
+  rng_addr_t a = p->addr;
+  a.stream = kind == EXAMPLES_TRAIN ? RNG_COEF_TRAIN : RNG_COEF_TEST;
+  size_t n = (size_t)cnt * (size_t)p->L;
+  int rc = util_alloc((void **)&cf->val, n, sizeof(int32_t), "coefficients", e);
+  if (!rc && !dense)
+    rc = util_alloc((void **)&cf->pos, n, sizeof(int64_t), "coefficient positions", e);
+  if (rc) {
+    coefs_free(cf);
+    return rc;
+  }
+  for (int64_t q = 0; q < cnt; q++) {
+    uint64_t nu = (uint64_t)(idx ? idx[q] : nu0 + q);
+    int32_t *v = cf->val + q * p->L;
+    if (!dense && rng_distinct(&a, nu, 0, p->L, p->D, cf->pos + q * p->L) != 0) {
+      coefs_free(cf);
+      return ERR(e, ERR_RUNTIME, "out of memory drawing coefficient positions");
+    }
+    if (p->coef == COEF_PM1) {
+      bitcache_t signs;
+      bitcache_start(&signs, &a, nu, 1);
+      for (int64_t l = 0; l < p->L; l++)
+        v[l] = bitcache_sign(&signs, (uint64_t)l);
+    } else {
+      uint64_t w[4];
+      for (int64_t l = 0; l < p->L; l++) {
+        if ((l & 1) == 0)
+          rng_block(&a, nu, 2, (uint64_t)l >> 1, w);
+        uint64_t w1 = w[2 * (l & 1)], w2 = w[2 * (l & 1) + 1];
+        double g = sqrt(-2.0 * log(rng_open01(w1))) * cos(2.0 * M_PI * rng_open01(w2));
+        v[l] = (int32_t)llround(g * PATTERNS_GAUSS_SCALE);
+      }
+    }
+  }
+  return 0;
+}
+
+/* sign(F[r] . c_q) for local row r, with a coin on 0. */
+static int example_value(const patterns_t *p, const coefs_t *cf, int64_t q, int64_t r,
+                         bitcache_t *tie, uint64_t nu) {
+  const int8_t *f = p->F + r * p->D;
+  const int32_t *v = cf->val + q * cf->L;
+  int64_t x = 0;
+  if (cf->pos) {
+    const int64_t *pos = cf->pos + q * cf->L;
+    for (int64_t l = 0; l < cf->L; l++)
+      x += (int64_t)f[pos[l]] * v[l];
+  } else {
+    for (int64_t l = 0; l < cf->L; l++)
+      x += (int64_t)f[l] * v[l];
+  }
+  if (x > 0)
+    return 1;
+  if (x < 0)
+    return -1;
+  return bitcache_sign(tie, nu);
+}
+
+/* Calls emit(ctx, r, q, value) for every local row r and example q of the list/range. */
+typedef void (*emit_fn)(void *ctx, int64_t r, int64_t q, int value);
+
+static int examples_each(const patterns_t *p, examples_kind kind, const int64_t *idx, int64_t nu0,
+                         int64_t cnt, emit_fn emit, void *ctx, err_t *e) {
+  rng_addr_t a = p->addr;
+  if (p->model == MODEL_HOPFIELD) {
+    a.stream = kind == EXAMPLES_TRAIN ? RNG_PATTERN_TRAIN : RNG_PATTERN_TEST;
+    for (int64_t r = 0; r < p->nloc; r++) {
+      bitcache_t bits;
+      bitcache_start(&bits, &a, (uint64_t)p->rows[r], 0);
+      for (int64_t q = 0; q < cnt; q++)
+        emit(ctx, r, q, bitcache_sign(&bits, (uint64_t)(idx ? idx[q] : nu0 + q)));
+    }
+    return 0;
+  }
+  coefs_t cf;
+  CHECK(e, coefs_make(p, kind, idx, nu0, cnt, &cf, e));
+  rng_addr_t tie = p->addr;
+  tie.stream = kind == EXAMPLES_TRAIN ? RNG_TIE_TRAIN : RNG_TIE_TEST;
+  for (int64_t r = 0; r < p->nloc; r++) {
+    bitcache_t coins;
+    bitcache_start(&coins, &tie, (uint64_t)p->rows[r], 0);
+    for (int64_t q = 0; q < cnt; q++)
+      emit(ctx, r, q, example_value(p, &cf, q, r, &coins, (uint64_t)(idx ? idx[q] : nu0 + q)));
+  }
+  coefs_free(&cf);
+  return 0;
+}
+
+typedef struct {
+  float *out;
+  int64_t ld;
+} f32_sink;
+
+static void emit_f32(void *ctx, int64_t r, int64_t q, int value) {
+  f32_sink *s = ctx;
+  s->out[r + q * s->ld] = (float)value;
+}
+
+int patterns_examples_f32(const patterns_t *p, examples_kind kind, int64_t nu0, int64_t cnt,
+                          float *out, int64_t ld, err_t *e) {
+  f32_sink s = {out, ld};
+  CHECK(e, examples_each(p, kind, NULL, nu0, cnt, emit_f32, &s, e));
+  return 0;
+}
+
+typedef struct {
+  int8_t *out;
+  int64_t ld;
+  const int64_t *rows;
+} i8_sink;
+
+static void emit_i8(void *ctx, int64_t r, int64_t q, int value) {
+  i8_sink *s = ctx;
+  s->out[q * s->ld + s->rows[r]] = (int8_t)value;
+}
+
+int patterns_examples_i8(const patterns_t *p, examples_kind kind, const int64_t *idx, int64_t n,
+                         int8_t *out, int64_t ldo, err_t *e) {
+  i8_sink s = {out, ldo, p->rows};
+  CHECK(e, examples_each(p, kind, idx, 0, n, emit_i8, &s, e));
+  return 0;
+}
+
+void patterns_features_i8(const patterns_t *p, const int64_t *k, int64_t n, int8_t *out,
+                          int64_t ldo) {
+  for (int64_t q = 0; q < n; q++)
+    for (int64_t r = 0; r < p->nloc; r++)
+      out[q * ldo + p->rows[r]] = p->F[r * p->D + k[q]];
+}
