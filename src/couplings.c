@@ -47,6 +47,7 @@ int couplings_init(couplings_t *cp, int64_t N, int64_t nb, MPI_Comm comm, err_t 
                (long long)cp->nloc);
   }
   int handle = Csys2blacs_handle(comm);
+  cp->ctxt = handle; /* in: the system handle; out: the grid context */
   Cblacs_gridinit(&cp->ctxt, "R", cp->g, 1);
   Cfree_blacs_system_handle(handle);
   return 0;

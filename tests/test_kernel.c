@@ -1,0 +1,283 @@
+/* Kernel correctness under MPI (run with 3 or 4 ranks):
+ * - J from ScaLAPACK equals the naive triple loop for awkward N, P, block sizes, group sizes 1-4;
+ * - probes give bit-identical results for group sizes 1..size and two block sizes;
+ * - the distributed dynamics equals the textbook algorithm; energy never increases; final states
+ *   are fixed points of the explicitly built J;
+ * - a hand-checkable N = 4, P = 1 case. */
+#include "hopscan/couplings.h"
+#include "hopscan/dynamics.h"
+#include "hopscan/probes.h"
+#include "kernel_common.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void check_couplings(MPI_Comm world, int64_t N, int64_t P, int64_t nb, const char *model) {
+  int size, wrank;
+  MPI_Comm_size(world, &size);
+  MPI_Comm_rank(world, &wrank);
+  char yaml[512];
+  if (!strcmp(model, "hopfield"))
+    snprintf(yaml, sizeof yaml,
+             "model: hopfield\nN: %lld\nalpha: [%.17g]\nprobes: {train: 0, test: 1}\n"
+             "parallel: {block_size: %lld}\n",
+             (long long)N, (double)P / (double)N, (long long)nb);
+  else
+    snprintf(yaml, sizeof yaml,
+             "N: %lld\nalpha: [%.17g]\nalpha_D: [%.17g]\nL: [2]\ncoefficients: %s\n"
+             "probes: {train: 0, test: 1, feature: 0}\nparallel: {block_size: %lld}\n",
+             (long long)N, (double)P / (double)N, 3.0 / (double)N, model, (long long)nb);
+  config_t c;
+  kt_config(&c, yaml);
+  task_t t = {0, 1};
+  int64_t *Jn = kt_naive_J(&c, t);
+  for (int g = 1; g <= size && g <= 4; g++) {
+    MPI_Comm comm = kt_group(world, g);
+    if (comm == MPI_COMM_NULL)
+      continue;
+    couplings_t cp;
+    patterns_t p;
+    err_t e;
+    T_OK(&e, couplings_init(&cp, N, nb, comm, &e));
+    T_OK(&e, patterns_init(&p, &c, t, cp.rows, cp.nloc, &e));
+    T_OK(&e, couplings_build(&cp, &p, &e));
+    int64_t bad = 0;
+    for (int64_t r = 0; r < cp.nloc; r++)
+      for (int64_t j = 0; j < N; j++)
+        bad += couplings_at(&cp, r, j) != Jn[cp.rows[r] * N + j];
+    if (bad)
+      fprintf(stderr, "J mismatch: N=%lld P=%lld nb=%lld g=%d model=%s: %lld entries\n",
+              (long long)N, (long long)P, (long long)nb, g, model, (long long)bad);
+    T_EQ_I(bad, 0);
+    T_EQ_I(cp.elem, P <= 32767 ? 2 : 4);
+    patterns_free(&p);
+    couplings_free(&cp);
+    MPI_Comm_free(&comm);
+  }
+  free(Jn);
+  config_free(&c);
+}
+
+/* Runs task t on groups of size 1..size (block sizes nb1, nb2) and checks identical results. */
+static void check_probes_identical(MPI_Comm world, const char *yaml_fmt, int64_t nb1, int64_t nb2) {
+  int size, rank;
+  MPI_Comm_size(world, &size);
+  MPI_Comm_rank(world, &rank);
+  task_result_t ref;
+  bool have_ref = false;
+  const int64_t nbs[2] = {nb1, nb2};
+  for (int b = 0; b < 2; b++) {
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, yaml_fmt, (long long)nbs[b]);
+    config_t c;
+    kt_config(&c, yaml);
+    task_t t = {config_points(&c) - 1, 1};
+    for (int g = 1; g <= size; g++) {
+      MPI_Comm comm = kt_group(world, g);
+      task_result_t r;
+      err_t e;
+      T_OK(&e, task_result_init(&r, &c, t, &e));
+      if (comm != MPI_COMM_NULL) {
+        T_OK(&e, probes_run_task(&c, t, comm, &r, NULL, NULL, &e));
+        MPI_Comm_free(&comm);
+      }
+      /* rank 0 is in every group: it compares */
+      if (rank == 0) {
+        if (!have_ref) {
+          ref = r;
+          have_ref = true;
+          continue;
+        }
+        for (int k = 0; k < PROBE_KINDS; k++)
+          for (int64_t j = 0; j < r.n[k]; j++) {
+            if (memcmp(&r.m[k][j], &ref.m[k][j], sizeof(float)) != 0 ||
+                r.sweeps[k][j] != ref.sweeps[k][j]) {
+              fprintf(stderr, "g=%d nb=%lld kind %d probe %lld: m %g/%g sweeps %d/%d\n", g,
+                      (long long)nbs[b], k, (long long)j, r.m[k][j], ref.m[k][j], r.sweeps[k][j],
+                      ref.sweeps[k][j]);
+              test_failures++;
+            }
+          }
+      }
+      task_result_free(&r);
+    }
+    config_free(&c);
+  }
+  if (rank == 0 && have_ref) {
+    /* the runs did something: not every probe trivially at its start */
+    int64_t moved = 0;
+    for (int k = 0; k < PROBE_KINDS; k++)
+      for (int64_t j = 0; j < ref.n[k]; j++)
+        moved += ref.sweeps[k][j] != 0;
+    T_CHECK(moved > 0);
+    task_result_free(&ref);
+  }
+}
+
+/* One rank: distributed algorithm vs textbook, energy monotone, fixed points of dense J. */
+static void check_dynamics_single(const char *yaml) {
+  config_t c;
+  kt_config(&c, yaml);
+  task_t t = {0, 0};
+  const int64_t N = c.N;
+  int64_t *Jn = kt_naive_J(&c, t);
+  couplings_t cp;
+  patterns_t p;
+  dynamics_t d;
+  err_t e;
+  T_OK(&e, couplings_init(&cp, N, c.block_size, MPI_COMM_SELF, &e));
+  T_OK(&e, patterns_init(&p, &c, t, cp.rows, cp.nloc, &e));
+  T_OK(&e, couplings_build(&cp, &p, &e));
+  T_OK(&e, dynamics_init(&d, &cp, &c, c.seed, 0, 0, MPI_COMM_SELF, &e));
+  int8_t *s0 = malloc((size_t)N), *s = malloc((size_t)N), *s2 = malloc((size_t)N);
+  int64_t *h = malloc(sizeof(int64_t) * (size_t)N);
+  int64_t runs = 0, flipped = 0;
+  for (uint64_t probe = 0; probe < 12; probe++) {
+    /* random start, or a train example */
+    rng_addr_t a = {.seed = 99, .sample = probe, .point = 0, .stream = RNG_FEATURES};
+    if (probe < 6) {
+      for (int64_t i = 0; i < N; i++)
+        s0[i] = rng_bit(&a, 0, 0, (uint64_t)i) ? 1 : -1;
+    } else {
+      int64_t nu = (int64_t)probe;
+      T_OK(&e, patterns_examples_i8(&p, EXAMPLES_TRAIN, &nu, 1, s0, N, &e));
+    }
+    memcpy(s, s0, (size_t)N);
+    dynamics_fields(&d, s, 1, h);
+    int64_t sweeps = 0, sweeps_tb = 0;
+    T_OK(&e, dynamics_run(&d, s, h, probe, &sweeps, &e));
+    memcpy(s2, s0, (size_t)N);
+    T_OK(&e, dynamics_run_textbook(&d, s2, probe, &sweeps_tb, &e));
+    T_CHECK(memcmp(s, s2, (size_t)N) == 0);
+    T_EQ_I(sweeps, sweeps_tb);
+    /* fields kept incrementally equal fields recomputed from scratch */
+    int64_t *h2 = malloc(sizeof(int64_t) * (size_t)N);
+    dynamics_fields(&d, s, 1, h2);
+    T_CHECK(memcmp(h, h2, sizeof(int64_t) * (size_t)N) == 0);
+    free(h2);
+    /* fixed point of the dense J: s_i h_i >= 0 or h_i == 0 */
+    if (sweeps >= 0) {
+      int64_t unstable = 0;
+      for (int64_t i = 0; i < N; i++) {
+        int64_t hi = 0;
+        for (int64_t j = 0; j < N; j++)
+          hi += Jn[i * N + j] * s[j];
+        unstable += (int64_t)s[i] * hi < 0;
+      }
+      T_EQ_I(unstable, 0);
+    }
+    /* energy never increases: runs cut after k sweeps are prefixes of the full run */
+    int64_t prev = dynamics_energy(&d, s0);
+    int64_t kmax = sweeps < 0 ? c.max_sweeps : sweeps + 1;
+    dynamics_t dk = d;
+    for (int64_t k = 1; k <= kmax; k++) {
+      dk.max_sweeps = k;
+      memcpy(s2, s0, (size_t)N);
+      int64_t sw;
+      T_OK(&e, dynamics_run_textbook(&dk, s2, probe, &sw, &e));
+      int64_t en = dynamics_energy(&d, s2);
+      T_CHECK(en <= prev);
+      if (en < prev)
+        flipped++;
+      prev = en;
+    }
+    runs++;
+  }
+  T_CHECK(flipped > 0);
+  T_EQ_I(runs, 12);
+  free(s0);
+  free(s);
+  free(s2);
+  free(h);
+  dynamics_free(&d);
+  patterns_free(&p);
+  couplings_free(&cp);
+  free(Jn);
+  config_free(&c);
+}
+
+/* N = 4, P = 1, xi = (1, -1, 1, 1): J_ij = xi_i xi_j off the diagonal. From s0 = (1, -1, 1, -1)
+ * the field of spin 3 is 3 > 0, so it flips, and the state is xi after one sweep with a flip;
+ * xi is a fixed point with energy -6. */
+static void check_hand_case(void) {
+  config_t c;
+  kt_config(&c, "model: hopfield\nN: 4\nalpha: [0.25]\nprobes: {train: 1, test: 0}\n"
+                "dynamics: {order: cyclic}\n");
+  const int8_t xi[4] = {1, -1, 1, 1};
+  int16_t J[16];
+  int64_t rows[4] = {0, 1, 2, 3};
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++)
+      J[i + 4 * j] = (int16_t)(i == j ? 0 : xi[i] * xi[j]);
+  couplings_t cp = {.N = 4, .nb = 4, .g = 1, .rank = 0, .ctxt = -1, .nloc = 4, .lld = 4,
+                    .rows = rows, .elem = 2, .J = J};
+  dynamics_t d;
+  err_t e;
+  T_OK(&e, dynamics_init(&d, &cp, &c, 1, 0, 0, MPI_COMM_SELF, &e));
+  int8_t s[4] = {1, -1, 1, -1};
+  int64_t h[4], sweeps = -5;
+  dynamics_fields(&d, s, 1, h);
+  T_EQ_I(h[3], 3);
+  T_EQ_I(h[0], 1 + 1 - 1); /* xi_0 (xi_1 s_1 + xi_2 s_2 + xi_3 s_3): stable */
+  T_EQ_I(dynamics_energy(&d, s), 0);
+  T_OK(&e, dynamics_run(&d, s, h, 0, &sweeps, &e));
+  T_CHECK(memcmp(s, xi, 4) == 0);
+  T_EQ_I(sweeps, 1);
+  T_EQ_I(dynamics_energy(&d, s), -6);
+  /* a fixed point is fixed: zero sweeps */
+  T_OK(&e, dynamics_run(&d, s, h, 0, &sweeps, &e));
+  T_EQ_I(sweeps, 0);
+  T_CHECK(memcmp(s, xi, 4) == 0);
+  /* h = 0 keeps the spin: N = 4, state with zero field on spin 0 stays */
+  int8_t z[4] = {-1, 1, 1, 1}; /* h_0 = xi_0 (-1 + 1 + 1) = 1 > 0 and s_0 = -1: unstable */
+  dynamics_fields(&d, z, 1, h);
+  T_EQ_I(h[0], 1);
+  T_OK(&e, dynamics_run(&d, z, h, 0, &sweeps, &e));
+  /* cyclic order: spin 0 flips to +1 first; then spin 1 sees field -3 with s_1 = +1 -> flips */
+  T_CHECK(memcmp(z, xi, 4) == 0);
+  dynamics_free(&d);
+  config_free(&c);
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm world = MPI_COMM_WORLD;
+  int rank;
+  MPI_Comm_rank(world, &rank);
+  const int64_t cases[][3] = {{3, 1, 2}, {2, 1, 2}, {2, 2, 1}, {7, 3, 2},   {13, 5, 4},
+                              {37, 11, 8}, {50, 17, 64}, {65, 40, 8}, {101, 33, 16}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    if (cases[k][0] >= 4) /* RFHM needs D = 3 <= N */
+      check_couplings(world, cases[k][0], cases[k][1], cases[k][2], "pm1");
+    check_couplings(world, cases[k][0], cases[k][1], cases[k][2], "hopfield");
+  }
+  check_couplings(world, 45, 20, 4, "gaussian");
+  check_couplings(world, 30, 2100, 8, "hopfield"); /* several PSGEMM chunks */
+
+  check_probes_identical(world,
+                         "N: 157\nalpha: [0.05, 0.3]\nalpha_D: [0.04]\nL: [3]\nsamples: 2\n"
+                         "probes: {train: 5, test: 5, feature: 4}\nparallel: {block_size: %lld}\n",
+                         3, 64);
+  check_probes_identical(world,
+                         "N: 120\nalpha: [0.2]\nalpha_D: [0.05]\nL: [2, dense]\nsamples: 2\n"
+                         "coefficients: gaussian\ndynamics: {order: cyclic}\n"
+                         "probes: {train: 4, test: 4, feature: 3}\nparallel: {block_size: %lld}\n",
+                         5, 7);
+  check_probes_identical(world,
+                         "model: hopfield\nN: 131\nalpha: [0.2]\nsamples: 2\n"
+                         "probes: {train: 6, test: 3}\nparallel: {block_size: %lld}\n",
+                         4, 32);
+  if (rank == 0) {
+    check_dynamics_single("model: hopfield\nN: 90\nalpha: [0.3]\nprobes: {train: 0, test: 1}\n");
+    check_dynamics_single("N: 80\nalpha: [0.5]\nalpha_D: [0.1]\nL: [4]\n"
+                          "probes: {train: 0, test: 1, feature: 0}\n");
+    check_hand_case();
+  }
+  int fails = test_failures, all = 0;
+  MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, world);
+  test_failures = all;
+  int rc = rank == 0 ? test_finish("test_kernel") : (all ? 1 : 0);
+  MPI_Finalize();
+  return rc;
+}
