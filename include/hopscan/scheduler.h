@@ -1,12 +1,87 @@
-/* scheduler: placeholder until its module lands. */
+/* scheduler: the `hopscan run` subcommand — master–worker scheduling of the scan's tasks over
+ * worker groups, flush epochs, stop on signals, progress.
+ *
+ * Layout: rank 0 is the master; ranks 1..K-1 form worker groups (MPI_Comm_split) of the size
+ * plan_group_size chose. The W = K-1 workers make n = W / g groups; the W mod g leftover ranks
+ * are folded into the first groups (one extra rank each, so groups have g or g+1 ranks) rather
+ * than left idle: a larger group only needs less memory per rank. With K = 1 the single rank is
+ * master and worker (one group of 1, the same kernel path).
+ *
+ * Protocol (scheduler_run): a group leader sends the master a request carrying the task it just
+ * finished (or abandoned); the master answers with one order: TASK id, FLUSH, FINISH or STOP.
+ * The leader broadcasts each order to its group. The master keeps the tasks sorted by estimated
+ * cost (largest first). Every `every_seconds` (rank 0's clock) the master stops handing out work;
+ * when every leader is waiting it orders FLUSH and all ranks, master included, run one collective
+ * epoch. On a stop signal (on rank 0, or reported by a group that abandoned its task because one
+ * of its ranks saw it) the master sends STOP to every leader, to a busy one at once (its probes'
+ * stop callback sees the message and the group abandons the task); then every rank runs the
+ * final epoch. All waits sleep (MPI_Improbe/MPI_Test + 1 ms nanosleep): no rank spins a core
+ * while it waits.
+ *
+ * Every rank returns the same status: 0 complete, ERR_STOPPED after the final epoch of a stopped
+ * scan, or an error every rank agreed on; an error only one worker sees is printed with its rank
+ * and ends the run with MPI_Abort (the file keeps its last consistent checkpoint). */
 #ifndef HOPSCAN_SCHEDULER_H
 #define HOPSCAN_SCHEDULER_H
 
 #include "hopscan/err.h"
+#include "hopscan/progress.h"
 
 #include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-/* The `hopscan scheduler` subcommand (argv[0] is the subcommand name). Collective on comm. */
+/* `mpirun -np K hopscan run CONFIG.yaml [-o OUT.h5] [--overwrite] [--quiet] [--progress=json]`.
+ * argv[0] is "run". Collective on comm (every rank, same arguments). Returns 0, ERR_RUNTIME,
+ * ERR_USAGE (nothing written) or ERR_STOPPED; e holds the message on rank 0. */
 int scheduler_command(int argc, char **argv, MPI_Comm comm, err_t *e);
+
+/* ---- layout (pure functions; exposed for tests and `plan`) ---------------------------------- */
+
+/* Worker groups for `ranks` ranks in all and group size g: their number (0 when not even one group
+ * fits: ranks - 1 < g, or ranks == 1 and g > 1). */
+int64_t scheduler_groups(int64_t ranks, int64_t g);
+/* Group of world rank `rank` (-1 for the master when ranks > 1), its first world rank (the
+ * leader) and its size. */
+int64_t scheduler_group_of(int64_t ranks, int64_t g, int64_t rank);
+int64_t scheduler_group_first(int64_t ranks, int64_t g, int64_t group);
+int64_t scheduler_group_size(int64_t ranks, int64_t g, int64_t group);
+
+/* ---- the protocol, independent of the model (tests drive it with their own work) ------------ */
+
+/* Stop callback given to the work function: same contract as probes_stop_fn. */
+typedef bool (*scheduler_stop_fn)(void *ctx);
+
+typedef struct scheduler_ops {
+  /* Runs task `id` collectively on `group` (every rank of the group calls it). On success the
+   * leader (is_leader) keeps the result for the next epoch. Returns 0, ERR_STOPPED when the task
+   * was abandoned because stop() returned true on some rank of the group (nothing kept), or an
+   * error. */
+  int (*run)(void *ctx, int64_t id, MPI_Comm group, bool is_leader, scheduler_stop_fn stop,
+             void *stop_ctx, err_t *e);
+  /* One flush epoch, collective on the run's comm: writes the results this rank keeps (leaders)
+   * and drops them. Every rank of the run calls it at the same point of the protocol. */
+  int (*epoch)(void *ctx, err_t *e);
+  void *ctx;
+} scheduler_ops_t;
+
+typedef struct scheduler_stats {
+  int64_t completed; /* tasks finished in this run (rank 0: all groups) */
+  int64_t abandoned; /* tasks abandoned by a stop (rank 0) */
+  int64_t epochs;    /* epochs run, final one included */
+  double epoch_seconds;
+  int signal; /* the stop signal (0 when unknown or none) */
+  bool stopped;
+} scheduler_stats_t;
+
+/* Runs the scan's tasks. Collective on comm. group: this rank's worker-group communicator
+ * (MPI_COMM_NULL on the master when the comm has more than one rank; any one-rank comm when
+ * it has one). tasks/n_tasks: the work in hand-out order (read on rank 0 only). every_seconds:
+ * flush period (<= 0: only the final epoch). progress: rank 0's reporter or NULL; its done count
+ * advances by one per finished task. Returns 0 or ERR_STOPPED (the final epoch done) or an error
+ * every rank returns. */
+int scheduler_run(MPI_Comm comm, MPI_Comm group, const int64_t *tasks, int64_t n_tasks,
+                  double every_seconds, const scheduler_ops_t *ops, progress_t *progress,
+                  scheduler_stats_t *stats, err_t *e);
 
 #endif
