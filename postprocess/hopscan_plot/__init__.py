@@ -1,0 +1,42 @@
+"""hopscan_plot: read hopscan scan files (format hopscan-scan/1) and turn them into figures.
+
+Importable API (the command line ``postprocess/hopscan-plot`` is a thin layer over it):
+
+    scan = load_scans(["demo.h5"])            # one or several files, combined (see scan.py)
+    mean, sem, n = scan.stats("m_test")        # [A, B, C] over done samples
+    rows = find_transitions(scan)              # learning / generalization / storage lines
+    plot_map(scan, "m_test", "demo-map")       # demo-map.png, demo-map.pdf
+"""
+
+from .errors import HopscanError
+from .scan import OBSERVABLES, Scan, load_scans, read_scan_file, observable_label
+from .analysis import (
+    LINES,
+    crossing_alpha,
+    dgen_table,
+    find_transitions,
+    fit_power_law,
+    read_transitions_csv,
+    write_transitions_csv,
+)
+from .plotting import plot_curves, plot_dgen, plot_map
+
+__version__ = "1.0"
+__all__ = [
+    "HopscanError",
+    "OBSERVABLES",
+    "Scan",
+    "load_scans",
+    "read_scan_file",
+    "observable_label",
+    "LINES",
+    "crossing_alpha",
+    "dgen_table",
+    "find_transitions",
+    "fit_power_law",
+    "read_transitions_csv",
+    "write_transitions_csv",
+    "plot_curves",
+    "plot_dgen",
+    "plot_map",
+]

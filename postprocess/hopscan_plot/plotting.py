@@ -1,0 +1,375 @@
+"""Figures: alpha-alpha_D maps, magnetization curves, D_gen scaling. PNG and PDF.
+
+Publication defaults: constrained layout, 8-10 pt fonts at print size, TrueType fonts in PDF,
+perceptually uniform colormap (viridis), heatmap cells whose edges sit at the geometric midpoints
+between grid values (log axes) so that each cell is centred on its grid point.
+"""
+
+import math
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.patheffects as pe  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from .analysis import LINES, fit_power_law  # noqa: E402
+from .errors import HopscanError, HopscanOutputError  # noqa: E402
+from .scan import OBSERVABLES, L_label, canonical_observable, observable_label  # noqa: E402
+
+STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 7.5,
+    "legend.framealpha": 0.9,
+    "lines.linewidth": 1.3,
+    "lines.markersize": 3.5,
+    "errorbar.capsize": 1.5,
+    "axes.linewidth": 0.8,
+    "savefig.dpi": 300,
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "figure.constrained_layout.use": True,
+}
+
+FORMATS = ("png", "pdf", "svg")
+
+LINE_STYLE = {  # transition line -> plot style on the map
+    "learning": dict(color="#ff6b6b", ls="--", marker="o"),
+    "generalization": dict(color="#ffffff", ls="-", marker="s"),
+    "storage": dict(color="#7fd4ff", ls=":", marker="^"),
+}
+OBS_COLOR = {"mu": "C0", "m_train": "C1", "m_test": "C2",
+             "frac_mu": "C0", "frac_train": "C1", "frac_test": "C2"}
+OBS_LS = {"m_test": "-", "mu": "--", "m_train": ":",
+          "frac_test": "-", "frac_mu": "--", "frac_train": ":"}
+MODEL_NAME = {"rfhm": "RFHM", "hopfield": "Hopfield"}
+
+
+def output_paths(prefix, formats=None):
+    """(list of paths) for an output prefix: 'x' -> x.png, x.pdf; 'x.png' -> x.png only."""
+    root, ext = os.path.splitext(prefix)
+    if formats is None:
+        if ext.lower().lstrip(".") in FORMATS:
+            return [prefix]
+        formats = ("png", "pdf")
+        root = prefix
+    elif ext.lower().lstrip(".") in FORMATS:
+        pass
+    else:
+        root = prefix
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise HopscanError(f"unknown format {bad[0]!r} (choose from {', '.join(FORMATS)})")
+    return [f"{root}.{f}" for f in formats]
+
+
+def _save(fig, prefix, formats):
+    paths = output_paths(prefix, formats)
+    try:
+        for p in paths:
+            fig.savefig(p)
+    except OSError as ex:
+        raise HopscanOutputError(f"{p}: cannot write ({ex.strerror or ex})") from None
+    finally:
+        plt.close(fig)
+    return paths
+
+
+def _edges(v, log):
+    v = np.asarray(v, dtype=np.float64)
+    if log:
+        lv = np.log(v)
+        if len(v) == 1:
+            return np.exp(lv[0] + np.array([-0.2, 0.2]))
+        mid = 0.5 * (lv[1:] + lv[:-1])
+        e = np.concatenate([[lv[0] - (mid[0] - lv[0])], mid, [lv[-1] + (lv[-1] - mid[-1])]])
+        return np.exp(e)
+    if len(v) == 1:
+        h = 0.5 * (abs(v[0]) if v[0] != 0 else 1.0)
+        return np.array([v[0] - h, v[0] + h])
+    mid = 0.5 * (v[1:] + v[:-1])
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+
+
+def _use_log(v, mode):
+    v = np.asarray(v)
+    if mode == "log":
+        if np.any(v <= 0):
+            raise HopscanError("log axis needs positive values")
+        return True
+    if mode in ("linear", "lin"):
+        return False
+    return bool(len(v) >= 2 and np.all(v > 0) and v.max() / v.min() >= 4.0)
+
+
+def _title(scan, what):
+    model = MODEL_NAME.get(scan.model, scan.model)
+    s = f"{model}, N = {scan.N}, {scan.samples_per_point} samples per point"
+    if not scan.complete:
+        s += f" ({scan.samples_done}/{scan.samples_total} done)"
+    return f"{what}\n{s}" if what else s
+
+
+def _contour_lines(x, y, Z, level):
+    """Contour lines of Z[len(y), len(x)] (NaN = missing) at level, in the coordinates given."""
+    import contourpy
+
+    z = np.ma.masked_invalid(Z)
+    if z.count() < 4:
+        return []
+    gen = contourpy.contour_generator(x=x, y=y, z=z, line_type="Separate", corner_mask=True)
+    return [ln for ln in gen.lines(level) if len(ln) >= 2]
+
+
+def _stroke(width, color="k"):
+    return [pe.Stroke(linewidth=width, foreground=color), pe.Normal()]
+
+
+def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transitions=None,
+             L_idx=None, cmap="viridis", ylog="auto", title=None, vmin=None, vmax=None):
+    """alpha x alpha_D heatmap of the mean of obs over done samples, one panel per L, with the
+    retrieval contour at `level` (default: the retrieval threshold for m, 0.5 for frac) and
+    optional transition rows (from find_transitions or read_transitions_csv) drawn as lines.
+    Returns the written paths."""
+    name = canonical_observable(obs)
+    kind, stat = OBSERVABLES[name]
+    mean, _, _ = scan.stats(name)
+    if level is None:
+        level = scan.threshold if stat == "m" else 0.5
+    L_idx = list(range(len(scan.L))) if L_idx is None else list(L_idx)
+    ylog_on = _use_log(scan.alpha_D, ylog)
+    xe = _edges(scan.alpha, True)
+    ye = _edges(scan.alpha_D, ylog_on)
+    if vmin is None:
+        vmin = 0.0
+    if vmax is None:
+        vmax = 1.0
+    finite = mean[np.isfinite(mean)]
+    extend = "neither"
+    if finite.size and finite.min() < vmin:
+        extend = "min"
+    npan = len(L_idx)
+    ncols = min(npan, 4)
+    nrows = int(math.ceil(npan / ncols))
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(2.5 * ncols + 1.1, 2.25 * nrows + 0.75))
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        pc = None
+        missing = False
+        handles = []
+        for p, ic in enumerate(L_idx):
+            ax = axes[p // ncols][p % ncols]
+            Z = mean[:, :, ic].T
+            missing |= bool(np.any(~np.isfinite(Z)))
+            ax.set_facecolor("0.85")
+            pc = ax.pcolormesh(xe, ye, np.ma.masked_invalid(Z), cmap=cmap, vmin=vmin,
+                               vmax=vmax, shading="flat", rasterized=True)
+            ax.set_xscale("log")
+            if ylog_on:
+                ax.set_yscale("log")
+            ax.set_xlim(xe[0], xe[-1])
+            ax.set_ylim(ye[0], ye[-1])
+            if len(scan.alpha) >= 2 and len(scan.alpha_D) >= 2:
+                ycoord = np.log(scan.alpha_D) if ylog_on else scan.alpha_D
+                for ln in _contour_lines(np.log(scan.alpha), ycoord, Z, level):
+                    yy = np.exp(ln[:, 1]) if ylog_on else ln[:, 1]
+                    ax.plot(np.exp(ln[:, 0]), yy, color="k", lw=1.2,
+                            path_effects=_stroke(2.6, "w"))
+            if transitions:
+                _draw_transitions(ax, transitions, int(scan.L[ic]))
+            ax.set_title(L_label(scan.L[ic]))
+            if p % ncols == 0:
+                ax.set_ylabel(r"$\alpha_D = D/N$")
+            if p // ncols == nrows - 1 or p + ncols >= npan:
+                ax.set_xlabel(r"$\alpha = P/N$")
+                ax.xaxis.set_tick_params(labelbottom=True)
+        for p in range(npan, nrows * ncols):
+            axes[p // ncols][p % ncols].set_visible(False)
+        lbl = observable_label(name, scan.threshold)
+        cb = fig.colorbar(pc, ax=axes.ravel().tolist(), extend=extend, shrink=0.95,
+                          aspect=25 * nrows)
+        cb.set_label(("mean " if stat == "m" else "") + lbl)
+        cb.ax.axhline(level, color="k", lw=1.2)
+        clabel = f"{lbl} = {level:g}" if stat == "m" else f"fraction = {level:g}"
+        handles.append(Line2D([], [], color="k", lw=1.2, path_effects=_stroke(2.6, "w"),
+                              label=clabel))
+        if transitions:
+            present = {r["line"] for r in transitions}
+            for ln in LINES:
+                if ln in present:
+                    st = LINE_STYLE[ln]
+                    handles.append(Line2D([], [], color=st["color"], ls=st["ls"],
+                                          marker=st["marker"], lw=1.3,
+                                          path_effects=_stroke(2.6), label=f"{ln}"))
+        if missing:
+            handles.append(matplotlib.patches.Patch(facecolor="0.85", edgecolor="0.5",
+                                                    label="no done samples"))
+        axes[0][0].legend(handles=handles, loc="lower left", framealpha=0.85,
+                          facecolor="0.6", edgecolor="none", fontsize=7)
+        what = title if title is not None else f"mean {lbl}" if stat == "m" else lbl
+        fig.suptitle(_title(scan, what))
+        return _save(fig, prefix, formats)
+
+
+def _draw_transitions(ax, rows, L):
+    for ln in LINES:
+        pts = [r for r in rows if r["line"] == ln and int(r["L"]) == L
+               and np.isfinite(r["alpha_c"])]
+        if not pts:
+            continue
+        pts.sort(key=lambda r: r["alpha_D"])
+        x = np.array([r["alpha_c"] for r in pts])
+        y = np.array([r["alpha_D"] for r in pts])
+        lo = np.array([r.get("ci_low", np.nan) for r in pts], dtype=float)
+        hi = np.array([r.get("ci_high", np.nan) for r in pts], dtype=float)
+        st = LINE_STYLE[ln]
+        ax.plot(x, y, color=st["color"], ls=st["ls"], marker=st["marker"], lw=1.3, ms=3.5,
+                path_effects=_stroke(2.6), zorder=4)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if ok.any():
+            err = np.vstack([np.maximum(x[ok] - lo[ok], 0), np.maximum(hi[ok] - x[ok], 0)])
+            ax.errorbar(x[ok], y[ok], xerr=err, fmt="none", ecolor=st["color"], elinewidth=0.9,
+                        capsize=1.5, zorder=4, path_effects=_stroke(2.0))
+
+
+def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=None,
+                observables=None, layout="auto", title=None):
+    """Observables against alpha with sem error bars.
+
+    layout 'fig1' (default when one alpha_D and one L are selected): one panel per (alpha_D, L)
+    with m_train, m_test, mu. layout 'fig3a' (default otherwise): one panel per alpha_D, one
+    colour per L, one line style per observable (m_test solid, mu dashed, m_train dotted).
+    Returns the written paths."""
+    bi = list(range(len(scan.alpha_D))) if alpha_D_idx is None else list(alpha_D_idx)
+    ci = list(range(len(scan.L))) if L_idx is None else list(L_idx)
+    if layout == "auto":
+        layout = "fig1" if len(bi) == 1 and len(ci) == 1 else "fig3a"
+    if layout not in ("fig1", "fig3a"):
+        raise HopscanError(f"unknown layout {layout!r} (choose auto, fig1 or fig3a)")
+    if observables is None:
+        observables = ["m_train", "m_test", "mu"] if layout == "fig1" else ["m_test", "mu"]
+        observables = [o for o in observables if scan.has(o)]
+    observables = [canonical_observable(o) for o in observables]
+    for o in observables:
+        scan.values(o)  # raises for an observable the scan lacks
+    panels = [(ib, ic) for ib in bi for ic in ci] if layout == "fig1" else [(ib, None)
+                                                                            for ib in bi]
+    npan = len(panels)
+    ncols = min(npan, 3)
+    nrows = int(math.ceil(npan / ncols))
+    stats = {o: scan.stats(o) for o in observables}
+    L_colors = _L_colors(scan, ci)
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(3.3 * ncols, 2.5 * nrows + 0.5))
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        for p, (ib, icp) in enumerate(panels):
+            ax = axes[p // ncols][p % ncols]
+            ad = f"$\\alpha_D = {scan.alpha_D[ib]:g}$ (D = {int(scan.D[ib])})"
+            if layout == "fig1":
+                for o in observables:
+                    mean, sem, n = (s[:, ib, icp] for s in stats[o])
+                    _errorbar(ax, scan.alpha, mean, sem, color=OBS_COLOR[o], ls="-",
+                              label=observable_label(o, scan.threshold))
+                ax.set_title(f"{ad}, {L_label(scan.L[icp])}")
+                ax.legend(loc="best")
+            else:
+                for ic in ci:
+                    for o in observables:
+                        mean, sem, n = (s[:, ib, ic] for s in stats[o])
+                        _errorbar(ax, scan.alpha, mean, sem, color=L_colors[ic], ls=OBS_LS[o])
+                ax.set_title(ad)
+            ax.set_xscale("log")
+            ax.set_ylim(-0.05, 1.05)
+            ax.axhline(scan.threshold, color="0.6", lw=0.6, ls=(0, (1, 2)), zorder=0)
+            if p % ncols == 0:
+                ax.set_ylabel("overlap" if all(OBSERVABLES[o][1] == "m" for o in observables)
+                              else "overlap, fraction retrieved")
+            if p // ncols == nrows - 1 or p + ncols >= npan:
+                ax.set_xlabel(r"$\alpha = P/N$")
+                ax.xaxis.set_tick_params(labelbottom=True)
+        for p in range(npan, nrows * ncols):
+            axes[p // ncols][p % ncols].set_visible(False)
+        if layout == "fig3a":
+            h = [Line2D([], [], color=L_colors[ic], label=L_label(scan.L[ic])) for ic in ci]
+            h += [Line2D([], [], color="k", ls=OBS_LS[o],
+                         label=observable_label(o, scan.threshold)) for o in observables]
+            axes[0][0].legend(handles=h, loc="best")
+        fig.suptitle(_title(scan, title))
+        return _save(fig, prefix, formats)
+
+
+def _L_colors(scan, ci):
+    sparse = [ic for ic in ci if int(scan.L[ic]) != 0]
+    cols = {}
+    cmap = plt.get_cmap("plasma")
+    for j, ic in enumerate(sparse):
+        cols[ic] = cmap(0.05 + 0.75 * j / max(len(sparse) - 1, 1))
+    for ic in ci:
+        if int(scan.L[ic]) == 0:
+            cols[ic] = "k"
+    return cols
+
+
+def _errorbar(ax, x, mean, sem, color, ls, label=None):
+    ok = np.isfinite(mean)
+    if not ok.any():
+        return
+    e = np.where(np.isfinite(sem), sem, 0.0)
+    ax.errorbar(x[ok], mean[ok], yerr=e[ok], color=color, ls=ls, marker="o", ms=2.8,
+                elinewidth=0.8, label=label)
+
+
+def plot_dgen(rows, fits, prefix="dgen", formats=None, k=10, threshold=0.9, title=None):
+    """Log-log D_gen against N, one colour per L, with the fitted power laws. Returns paths."""
+    Ls = []
+    for r in rows:
+        if r["L"] not in Ls:
+            Ls.append(r["L"])
+    Ls.sort(key=lambda x: (x == 0, x))
+    cmap = plt.get_cmap("plasma")
+    sparse = [L for L in Ls if L != 0]
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(3.6, 3.0))
+        ax = fig.subplots()
+        for j, L in enumerate(Ls):
+            col = "k" if L == 0 else cmap(0.05 + 0.75 * sparse.index(L) / max(len(sparse) - 1,
+                                                                              1))
+            pts = [r for r in rows if r["L"] == L and np.isfinite(r["D_gen"])]
+            if not pts:
+                continue
+            N = np.array([r["N"] for r in pts], dtype=float)
+            D = np.array([r["D_gen"] for r in pts])
+            e = np.array([r["D_gen_sem"] for r in pts])
+            edge = np.array([r["status"] == "edge" for r in pts])
+            fit = fits.get(L)
+            lbl = L_label(L)
+            if fit and np.isfinite(fit["slope"]):
+                err = fit["slope_err"]
+                lbl += (f": slope {fit['slope']:.2f}" +
+                        (f" $\\pm$ {err:.2f}" if np.isfinite(err) else ""))
+            ax.errorbar(N[~edge], D[~edge], yerr=np.where(np.isfinite(e), e, 0)[~edge],
+                        color=col, marker="o", ls="none", label=lbl)
+            if edge.any():
+                ax.plot(N[edge], D[edge], color=col, marker="^", ls="none", mfc="none")
+            if fit and np.isfinite(fit["slope"]):
+                nn = np.geomspace(N.min() / 1.15, N.max() * 1.15, 50)
+                ax.plot(nn, fit["prefactor"] * nn ** fit["slope"], color=col, ls="--", lw=1.0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("$N$")
+        ax.set_ylabel(r"$D_{\mathrm{gen}}$")
+        if any(r["status"] == "edge" for r in rows):
+            ax.plot([], [], color="0.3", marker="^", ls="none", mfc="none",
+                    label="lower bound (grid edge)")
+        ax.legend(loc="best")
+        ax.set_title(title if title is not None else
+                     f"largest $D$ with $\\geq {k}$ samples $m^{{\\mathrm{{test}}}} > "
+                     f"{threshold:g}$")
+        return _save(fig, prefix, formats)
