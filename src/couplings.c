@@ -85,6 +85,7 @@ int couplings_build(couplings_t *cp, const patterns_t *p, err_t *e) {
     goto out;
   }
   cp->t_gemm = 0;
+  cp->P = P;
   for (int64_t nu0 = 0; nu0 < P; nu0 += chunk) {
     int64_t cnt = P - nu0 < chunk ? P - nu0 : chunk;
     int k = (int)cnt;

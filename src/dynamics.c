@@ -13,6 +13,8 @@ int dynamics_init(dynamics_t *d, const couplings_t *cp, const config_t *c, uint6
   d->order = c->order;
   d->max_sweeps = c->max_sweeps;
   d->addr = (rng_addr_t){.seed = seed, .sample = sample, .point = point, .stream = RNG_SWEEP};
+  int64_t hmax;
+  d->hbytes = util_mul_i64(cp->P, cp->N - 1, &hmax) && hmax <= INT32_MAX ? 4 : 8;
   const size_t N = (size_t)cp->N, nl = (size_t)cp->lld;
   int rc = util_alloc((void **)&d->perm, N, sizeof(int64_t), "sweep order", e);
   if (!rc)
@@ -37,34 +39,10 @@ void dynamics_free(dynamics_t *d) {
   free(d->local_of);
   free(d->lorder);
   free(d->lpos);
+  free(d->H);
   d->perm = d->local_of = d->lorder = d->lpos = NULL;
-}
-
-#define FIELD_TILE 256
-
-void dynamics_fields(const dynamics_t *d, const int8_t *S, int64_t n, int64_t *H) {
-  const couplings_t *cp = d->cp;
-  const int64_t N = cp->N, nloc = cp->nloc;
-  memset(H, 0, (size_t)n * (size_t)nloc * sizeof(int64_t));
-  for (int64_t r0 = 0; r0 < nloc; r0 += FIELD_TILE) {
-    int64_t r1 = r0 + FIELD_TILE < nloc ? r0 + FIELD_TILE : nloc;
-    for (int64_t j = 0; j < N; j++) {
-      size_t col = (size_t)j * (size_t)cp->lld;
-      for (int64_t q = 0; q < n; q++) {
-        int64_t *h = H + q * nloc;
-        const int64_t sj = S[q * N + j];
-        if (cp->elem == 2) {
-          const int16_t *Jc = (const int16_t *)cp->J + col;
-          for (int64_t r = r0; r < r1; r++)
-            h[r] += sj * Jc[r];
-        } else {
-          const int32_t *Jc = (const int32_t *)cp->J + col;
-          for (int64_t r = r0; r < r1; r++)
-            h[r] += sj * Jc[r];
-        }
-      }
-    }
-  }
+  d->H = NULL;
+  d->n_states = 0;
 }
 
 /* Sweep order of (probe, sweep): Fisher-Yates from the top with one random word per step, and
@@ -94,18 +72,119 @@ static void make_order(dynamics_t *d, uint64_t probe_id, int64_t sweep) {
   }
 }
 
-/* h_r += 2 s_j J[r][j] for the local rows after spin j took the value sj. */
-static void apply_flip(const couplings_t *cp, int64_t *h, int64_t j, int64_t sj) {
-  const size_t col = (size_t)j * (size_t)cp->lld;
-  const int64_t two_s = 2 * sj;
-  if (cp->elem == 2) {
-    const int16_t *Jc = (const int16_t *)cp->J + col;
-    for (int64_t r = 0; r < cp->nloc; r++)
-      h[r] += two_s * Jc[r];
-  } else {
-    const int32_t *Jc = (const int32_t *)cp->J + col;
-    for (int64_t r = 0; r < cp->nloc; r++)
-      h[r] += two_s * Jc[r];
+#define FIELD_TILE 256
+
+/* The hot loops, generated for each (J entry type, field type): fields of n states (tiled over
+ * rows so the tile's fields stay in cache while J streams once), the update after a flip, and the
+ * scan for the next unstable local spin in sweep order. */
+#define DYN_KERNELS(SUF, JT, HT)                                                                   \
+  static void fields_##SUF(const couplings_t *cp, const int8_t *S, int64_t n, HT *H) {             \
+    const int64_t N = cp->N, nloc = cp->nloc;                                                      \
+    for (int64_t r0 = 0; r0 < nloc; r0 += FIELD_TILE) {                                            \
+      int64_t r1 = r0 + FIELD_TILE < nloc ? r0 + FIELD_TILE : nloc;                                \
+      for (int64_t j = 0; j < N; j++) {                                                            \
+        const JT *Jc = (const JT *)cp->J + (size_t)j * (size_t)cp->lld;                            \
+        for (int64_t q = 0; q < n; q++) {                                                          \
+          HT *h = H + q * nloc;                                                                    \
+          if (S[q * N + j] > 0)                                                                    \
+            for (int64_t r = r0; r < r1; r++)                                                      \
+              h[r] += Jc[r];                                                                       \
+          else                                                                                     \
+            for (int64_t r = r0; r < r1; r++)                                                      \
+              h[r] -= Jc[r];                                                                       \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+  }                                                                                                \
+  static void flip_##SUF(const couplings_t *cp, HT *restrict h, int64_t j, int sj) {               \
+    const JT *restrict Jc = (const JT *)cp->J + (size_t)j * (size_t)cp->lld;                       \
+    const int64_t nloc = cp->nloc;                                                                 \
+    if (sj > 0)                                                                                    \
+      for (int64_t r = 0; r < nloc; r++)                                                           \
+        h[r] += (HT)(2 * (HT)Jc[r]);                                                               \
+    else                                                                                           \
+      for (int64_t r = 0; r < nloc; r++)                                                           \
+        h[r] -= (HT)(2 * (HT)Jc[r]);                                                               \
+  }                                                                                                \
+  static int64_t scan_##SUF(const dynamics_t *d, const int8_t *s, const HT *h, int64_t cur) {      \
+    const int64_t nloc = d->cp->nloc;                                                              \
+    const int64_t *rows = d->cp->rows;                                                             \
+    while (cur < nloc) {                                                                           \
+      int64_t r = d->lorder[cur];                                                                  \
+      if ((s[rows[r]] > 0) ? h[r] < 0 : h[r] > 0)                                                  \
+        break;                                                                                     \
+      cur++;                                                                                       \
+    }                                                                                              \
+    return cur;                                                                                    \
+  }
+
+DYN_KERNELS(j16h32, int16_t, int32_t)
+DYN_KERNELS(j16h64, int16_t, int64_t)
+DYN_KERNELS(j32h32, int32_t, int32_t)
+DYN_KERNELS(j32h64, int32_t, int64_t)
+
+/* Index of the (J type, field type) variant: 0..3 in the order above. */
+static int variant(const dynamics_t *d) {
+  return (d->cp->elem == 4 ? 2 : 0) + (d->hbytes == 8 ? 1 : 0);
+}
+
+int dynamics_set_states(dynamics_t *d, const int8_t *S, int64_t n, err_t *e) {
+  const couplings_t *cp = d->cp;
+  free(d->H);
+  d->H = NULL;
+  d->n_states = 0;
+  CHECK(e, util_calloc(&d->H, (size_t)n * (size_t)cp->lld, (size_t)d->hbytes, "fields", e));
+  d->n_states = n;
+  switch (variant(d)) {
+  case 0:
+    fields_j16h32(cp, S, n, d->H);
+    break;
+  case 1:
+    fields_j16h64(cp, S, n, d->H);
+    break;
+  case 2:
+    fields_j32h32(cp, S, n, d->H);
+    break;
+  default:
+    fields_j32h64(cp, S, n, d->H);
+  }
+  return 0;
+}
+
+int64_t dynamics_field(const dynamics_t *d, int64_t q, int64_t r) {
+  size_t k = (size_t)q * (size_t)d->cp->nloc + (size_t)r;
+  return d->hbytes == 4 ? ((const int32_t *)d->H)[k] : ((const int64_t *)d->H)[k];
+}
+
+/* Next unstable local position index from cur, and the flip update, for state q. */
+static int64_t scan(const dynamics_t *d, const int8_t *s, int64_t q, int64_t cur) {
+  size_t off = (size_t)q * (size_t)d->cp->nloc;
+  switch (variant(d)) {
+  case 0:
+    return scan_j16h32(d, s, (const int32_t *)d->H + off, cur);
+  case 1:
+    return scan_j16h64(d, s, (const int64_t *)d->H + off, cur);
+  case 2:
+    return scan_j32h32(d, s, (const int32_t *)d->H + off, cur);
+  default:
+    return scan_j32h64(d, s, (const int64_t *)d->H + off, cur);
+  }
+}
+
+static void flip(dynamics_t *d, int64_t q, int64_t j, int sj) {
+  size_t off = (size_t)q * (size_t)d->cp->nloc;
+  switch (variant(d)) {
+  case 0:
+    flip_j16h32(d->cp, (int32_t *)d->H + off, j, sj);
+    break;
+  case 1:
+    flip_j16h64(d->cp, (int64_t *)d->H + off, j, sj);
+    break;
+  case 2:
+    flip_j32h32(d->cp, (int32_t *)d->H + off, j, sj);
+    break;
+  default:
+    flip_j32h64(d->cp, (int64_t *)d->H + off, j, sj);
   }
 }
 
@@ -122,21 +201,18 @@ static int64_t first_after(const int64_t *pos, int64_t n, int64_t x) {
   return lo;
 }
 
-int dynamics_run(dynamics_t *d, int8_t *s, int64_t *h, uint64_t probe_id, int64_t *sweeps,
+int dynamics_run(dynamics_t *d, int8_t *s, int64_t q, uint64_t probe_id, int64_t *sweeps,
                  err_t *e) {
   const couplings_t *cp = d->cp;
   const int64_t nloc = cp->nloc;
+  if (q < 0 || q >= d->n_states)
+    return ERR(e, ERR_RUNTIME, "dynamics_run: state %lld has no fields", (long long)q);
   for (int64_t sweep = 0; sweep < d->max_sweeps; sweep++) {
     make_order(d, probe_id, sweep);
+    d->n_sweeps++;
     int64_t start = 0, flips = 0;
     for (;;) {
-      int64_t cur = start;
-      while (cur < nloc) {
-        int64_t r = d->lorder[cur];
-        if ((int64_t)s[cp->rows[r]] * h[r] < 0)
-          break;
-        cur++;
-      }
+      int64_t cur = scan(d, s, q, start);
       int64_t best = cur < nloc ? d->lpos[cur] : INT64_MAX;
       if (cp->g > 1) {
         int mrc = MPI_Allreduce(MPI_IN_PLACE, &best, 1, MPI_INT64_T, MPI_MIN, d->comm);
@@ -147,8 +223,9 @@ int dynamics_run(dynamics_t *d, int8_t *s, int64_t *h, uint64_t probe_id, int64_
         break;
       int64_t j = d->perm[best];
       s[j] = (int8_t)-s[j];
-      apply_flip(cp, h, j, s[j]);
+      flip(d, q, j, s[j]);
       flips++;
+      d->n_flips++;
       /* Positions up to `best` are behind us in this sweep; rescan from the first local one
        * after it (a flip can make spins unstable that were stable when passed over). */
       start = first_after(d->lpos, nloc, best);

@@ -73,7 +73,6 @@ int probes_run_task(const config_t *c, task_t t, MPI_Comm group, task_result_t *
   dynamics_t d;
   int64_t *idx[PROBE_KINDS] = {NULL, NULL, NULL};
   int8_t *S = NULL, *s = NULL;
-  int64_t *H = NULL;
   bool have_cp = false, have_p = false, have_d = false;
   const int64_t N = c->N;
   int64_t ntot = 0;
@@ -92,13 +91,11 @@ int probes_run_task(const config_t *c, task_t t, MPI_Comm group, task_result_t *
   TRY(e, rc, pick_probes(c, &p, idx, e), out);
   TRY(e, rc, util_alloc((void **)&S, (size_t)ntot, (size_t)N, "probe start states", e), out);
   TRY(e, rc, util_alloc((void **)&s, (size_t)N, 1, "probe state", e), out);
-  TRY(e, rc, util_alloc((void **)&H, (size_t)ntot, (size_t)cp.lld * sizeof(int64_t), "fields", e),
-      out);
   TRY(e, rc, start_states(c, &p, idx, S, ntot, group, e), out);
   TRY(e, rc, dynamics_init(&d, &cp, c, c->seed, (uint64_t)t.point, (uint64_t)t.sample, group, e),
       out);
   have_d = true;
-  dynamics_fields(&d, S, ntot, H);
+  TRY(e, rc, dynamics_set_states(&d, S, ntot, e), out);
 
   int64_t q = 0;
   for (int k = 0; k < PROBE_KINDS; k++) {
@@ -111,7 +108,7 @@ int probes_run_task(const config_t *c, task_t t, MPI_Comm group, task_result_t *
       memcpy(s, s0, (size_t)N);
       int64_t sweeps = 0;
       uint64_t probe_id = ((uint64_t)k << 32) | (uint64_t)j;
-      TRY(e, rc, dynamics_run(&d, s, H + q * cp.nloc, probe_id, &sweeps, e), out);
+      TRY(e, rc, dynamics_run(&d, s, q, probe_id, &sweeps, e), out);
       int64_t dot = 0;
       for (int64_t i = 0; i < N; i++)
         dot += (int64_t)s[i] * s0[i];
@@ -130,6 +127,5 @@ out:
     free(idx[k]);
   free(S);
   free(s);
-  free(H);
   return rc;
 }

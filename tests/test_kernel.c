@@ -131,7 +131,6 @@ static void check_dynamics_single(const char *yaml) {
   T_OK(&e, couplings_build(&cp, &p, &e));
   T_OK(&e, dynamics_init(&d, &cp, &c, c.seed, 0, 0, MPI_COMM_SELF, &e));
   int8_t *s0 = malloc((size_t)N), *s = malloc((size_t)N), *s2 = malloc((size_t)N);
-  int64_t *h = malloc(sizeof(int64_t) * (size_t)N);
   int64_t runs = 0, flipped = 0;
   for (uint64_t probe = 0; probe < 12; probe++) {
     /* random start, or a train example */
@@ -144,18 +143,23 @@ static void check_dynamics_single(const char *yaml) {
       T_OK(&e, patterns_examples_i8(&p, EXAMPLES_TRAIN, &nu, 1, s0, N, &e));
     }
     memcpy(s, s0, (size_t)N);
-    dynamics_fields(&d, s, 1, h);
+    T_OK(&e, dynamics_set_states(&d, s, 1, &e));
     int64_t sweeps = 0, sweeps_tb = 0;
-    T_OK(&e, dynamics_run(&d, s, h, probe, &sweeps, &e));
+    T_OK(&e, dynamics_run(&d, s, 0, probe, &sweeps, &e));
     memcpy(s2, s0, (size_t)N);
     T_OK(&e, dynamics_run_textbook(&d, s2, probe, &sweeps_tb, &e));
     T_CHECK(memcmp(s, s2, (size_t)N) == 0);
     T_EQ_I(sweeps, sweeps_tb);
     /* fields kept incrementally equal fields recomputed from scratch */
-    int64_t *h2 = malloc(sizeof(int64_t) * (size_t)N);
-    dynamics_fields(&d, s, 1, h2);
-    T_CHECK(memcmp(h, h2, sizeof(int64_t) * (size_t)N) == 0);
-    free(h2);
+    int64_t *h = malloc(sizeof(int64_t) * (size_t)N);
+    for (int64_t r = 0; r < N; r++)
+      h[r] = dynamics_field(&d, 0, r);
+    T_OK(&e, dynamics_set_states(&d, s, 1, &e));
+    int64_t bad = 0;
+    for (int64_t r = 0; r < N; r++)
+      bad += h[r] != dynamics_field(&d, 0, r);
+    T_EQ_I(bad, 0);
+    free(h);
     /* fixed point of the dense J: s_i h_i >= 0 or h_i == 0 */
     if (sweeps >= 0) {
       int64_t unstable = 0;
@@ -189,7 +193,6 @@ static void check_dynamics_single(const char *yaml) {
   free(s0);
   free(s);
   free(s2);
-  free(h);
   dynamics_free(&d);
   patterns_free(&p);
   couplings_free(&cp);
@@ -210,30 +213,39 @@ static void check_hand_case(void) {
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++)
       J[i + 4 * j] = (int16_t)(i == j ? 0 : xi[i] * xi[j]);
-  couplings_t cp = {.N = 4, .nb = 4, .g = 1, .rank = 0, .ctxt = -1, .nloc = 4, .lld = 4,
-                    .rows = rows, .elem = 2, .J = J};
+  couplings_t cp = {.N = 4,
+                    .nb = 4,
+                    .P = 1,
+                    .g = 1,
+                    .rank = 0,
+                    .ctxt = -1,
+                    .nloc = 4,
+                    .lld = 4,
+                    .rows = rows,
+                    .elem = 2,
+                    .J = J};
   dynamics_t d;
   err_t e;
   T_OK(&e, dynamics_init(&d, &cp, &c, 1, 0, 0, MPI_COMM_SELF, &e));
   int8_t s[4] = {1, -1, 1, -1};
-  int64_t h[4], sweeps = -5;
-  dynamics_fields(&d, s, 1, h);
-  T_EQ_I(h[3], 3);
-  T_EQ_I(h[0], 1 + 1 - 1); /* xi_0 (xi_1 s_1 + xi_2 s_2 + xi_3 s_3): stable */
+  int64_t sweeps = -5;
+  T_OK(&e, dynamics_set_states(&d, s, 1, &e));
+  T_EQ_I(dynamics_field(&d, 0, 3), 3);
+  T_EQ_I(dynamics_field(&d, 0, 0), 1 + 1 - 1); /* xi_0 (xi_1 s_1 + xi_2 s_2 + xi_3 s_3): stable */
   T_EQ_I(dynamics_energy(&d, s), 0);
-  T_OK(&e, dynamics_run(&d, s, h, 0, &sweeps, &e));
+  T_OK(&e, dynamics_run(&d, s, 0, 0, &sweeps, &e));
   T_CHECK(memcmp(s, xi, 4) == 0);
   T_EQ_I(sweeps, 1);
   T_EQ_I(dynamics_energy(&d, s), -6);
   /* a fixed point is fixed: zero sweeps */
-  T_OK(&e, dynamics_run(&d, s, h, 0, &sweeps, &e));
+  T_OK(&e, dynamics_run(&d, s, 0, 0, &sweeps, &e));
   T_EQ_I(sweeps, 0);
   T_CHECK(memcmp(s, xi, 4) == 0);
   /* h = 0 keeps the spin: N = 4, state with zero field on spin 0 stays */
   int8_t z[4] = {-1, 1, 1, 1}; /* h_0 = xi_0 (-1 + 1 + 1) = 1 > 0 and s_0 = -1: unstable */
-  dynamics_fields(&d, z, 1, h);
-  T_EQ_I(h[0], 1);
-  T_OK(&e, dynamics_run(&d, z, h, 0, &sweeps, &e));
+  T_OK(&e, dynamics_set_states(&d, z, 1, &e));
+  T_EQ_I(dynamics_field(&d, 0, 0), 1);
+  T_OK(&e, dynamics_run(&d, z, 0, 0, &sweeps, &e));
   /* cyclic order: spin 0 flips to +1 first; then spin 1 sees field -3 with s_1 = +1 -> flips */
   T_CHECK(memcmp(z, xi, 4) == 0);
   dynamics_free(&d);
@@ -245,7 +257,7 @@ int main(int argc, char **argv) {
   MPI_Comm world = MPI_COMM_WORLD;
   int rank;
   MPI_Comm_rank(world, &rank);
-  const int64_t cases[][3] = {{3, 1, 2}, {2, 1, 2}, {2, 2, 1}, {7, 3, 2},   {13, 5, 4},
+  const int64_t cases[][3] = {{3, 1, 2},   {2, 1, 2},    {2, 2, 1},   {7, 3, 2},    {13, 5, 4},
                               {37, 11, 8}, {50, 17, 64}, {65, 40, 8}, {101, 33, 16}};
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     if (cases[k][0] >= 4) /* RFHM needs D = 3 <= N */

@@ -53,7 +53,8 @@ static void check_ties(void) {
   for (int64_t nu = 0; nu < P; nu++) {
     int64_t pos[2];
     rng_distinct(&a, (uint64_t)nu, 0, 2, D, pos);
-    int c0 = rng_bit(&a, (uint64_t)nu, 1, 0) ? 1 : -1, c1 = rng_bit(&a, (uint64_t)nu, 1, 1) ? 1 : -1;
+    int c0 = rng_bit(&a, (uint64_t)nu, 1, 0) ? 1 : -1,
+        c1 = rng_bit(&a, (uint64_t)nu, 1, 1) ? 1 : -1;
     for (int64_t i = 0; i < N; i++) {
       int x = p.F[i * D + pos[0]] * c0 + p.F[i * D + pos[1]] * c1;
       float v = X[i + nu * N];

@@ -24,6 +24,7 @@
 
 typedef struct couplings {
   int64_t N, nb;
+  int64_t P;     /* patterns J was built from (bounds |J_ij| <= P) */
   int g, rank;   /* group size and rank in the group */
   int ctxt;      /* BLACS context (g x 1) */
   int64_t nloc;  /* local rows */

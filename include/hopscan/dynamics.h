@@ -33,6 +33,11 @@ typedef struct dynamics {
   int64_t *local_of; /* [N] local row of a spin, -1 if not local */
   int64_t *lorder;   /* [nloc] local rows in sweep order */
   int64_t *lpos;     /* [nloc] their positions */
+  int hbytes;        /* bytes per field: 4 when |h| <= P (N - 1) fits int32, else 8 */
+  int64_t n_states;  /* states whose fields are held */
+  void *H;           /* [n_states][nloc] local fields, int32 or int64 */
+  int64_t n_flips;   /* statistics since init: flips and sweeps performed (for bench) */
+  int64_t n_sweeps;
 } dynamics_t;
 
 /* Work buffers for runs on cp's layout with the sweep orders of task t. */
@@ -40,15 +45,18 @@ int dynamics_init(dynamics_t *d, const couplings_t *cp, const config_t *c, uint6
                   uint64_t point, uint64_t sample, MPI_Comm comm, err_t *e);
 void dynamics_free(dynamics_t *d);
 
-/* Local fields of n full states: H[q * nloc + r] = sum_j J[r][j] S[q * N + j]. One blocked pass
- * over J for all states (an integer matrix product). Rank-local. */
-void dynamics_fields(const dynamics_t *d, const int8_t *S, int64_t n, int64_t *H);
+/* Computes and keeps the local fields of n full states S[q * N + j]:
+ * h_q[r] = sum_j J[r][j] S[q][j], one blocked pass over J for all states (an integer matrix
+ * product). Rank-local. */
+int dynamics_set_states(dynamics_t *d, const int8_t *S, int64_t n, err_t *e);
 
-/* Runs state s (full length N, identical on every rank; updated in place) with its local fields h
- * (updated) to a fixed point. *sweeps = sweeps that flipped at least one spin, or -1 when
- * max_sweeps was reached. probe_id addresses the sweep orders. */
-int dynamics_run(dynamics_t *d, int8_t *s, int64_t *h, uint64_t probe_id, int64_t *sweeps,
-                 err_t *e);
+/* Field of local row r for state q (as kept, i.e. updated by runs). Rank-local. */
+int64_t dynamics_field(const dynamics_t *d, int64_t q, int64_t r);
+
+/* Runs state q of dynamics_set_states, passed as s (full length N, identical on every rank;
+ * updated in place), to a fixed point, updating its fields. *sweeps = sweeps that flipped at
+ * least one spin, or -1 when max_sweeps was reached. probe_id addresses the sweep orders. */
+int dynamics_run(dynamics_t *d, int8_t *s, int64_t q, uint64_t probe_id, int64_t *sweeps, err_t *e);
 
 /* The textbook algorithm (each visited spin's field recomputed from J, O(N) per visit), one rank
  * holding all of J: the reference for tests and `hopscan bench`. Same sweep orders and result. */
