@@ -139,8 +139,12 @@ int plan_group_size(const config_t *c, int64_t ranks, double mem_per_rank, int64
   }
   return ERR(e, ERR_USAGE,
              "no worker-group size fits in %s per rank: the largest point, %s, needs %s (%.0f "
-             "bytes) per rank even with all %lld worker rank%s in one group; %s",
-             hhave, where, hneed, need, (long long)workers, workers == 1 ? "" : "s", alt);
+             "bytes) per rank even with %s; %s",
+             hhave, where, hneed, need,
+             workers == 1 ? "its one worker rank alone"
+                          : "all worker "
+                            "ranks in one group",
+             alt);
 }
 
 /* Memory of this node (or per CPU) from Slurm or /proc/meminfo; *per_cpu says whether the value
@@ -362,6 +366,8 @@ static int plan_report(const config_t *c, int64_t ranks, double mem, const char 
   /* Group size for the requested ranks. */
   int64_t workers = plan_workers(ranks), g = 0;
   util_format_bytes(mem, b1, sizeof b1);
+  if (!(mem > 0))
+    snprintf(b1, sizeof b1, "unknown memory");
   if (ranks > 1)
     printf("\nparallel     %lld ranks = 1 master + %lld worker%s, %s per rank (%s)\n",
            (long long)ranks, (long long)workers, workers == 1 ? "" : "s", b1, mem_source);
@@ -388,7 +394,8 @@ static int plan_report(const config_t *c, int64_t ranks, double mem, const char 
       printf("  WARNING      parallel.group_size = %lld needs more than the %s per rank\n",
              (long long)g, b1);
   } else {
-    printf("  group size   none fits (see the error below)\n");
+    printf("  group size   %s (see the error below)\n",
+           c->group_size > 0 ? "invalid" : "none fits");
   }
 
   /* Output file and work. */

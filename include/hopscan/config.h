@@ -59,10 +59,12 @@ int config_canonical(const config_t *c, char **text, err_t *e);
 int config_sha256(const config_t *c, char hex[65], err_t *e);
 
 /* Compares two configs key by key; writes "key: A != B" lines for each difference into *diff
- * (caller frees; NULL when equal). Returns the number of differing keys. */
+ * (caller frees; NULL when equal). Returns the number of differing keys (-1 with e set when out
+ * of memory). Keys a model does not use compare as "(absent)". */
 int config_diff(const config_t *a, const config_t *b, char **diff, err_t *e);
 
-/* Prints the key reference (name, type, default, help) for --help-config. */
+/* Prints the key reference (name, type, default, range, help) for --help-config, as an aligned
+ * Markdown table (docs/config.md holds a copy; a test keeps them equal). `file` is a FILE *. */
 void config_print_help(void *file);
 
 /* Derived sizes of grid point (ia, ib): P = round(alpha N), D = round(alpha_D N), and the L
