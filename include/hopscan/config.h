@@ -21,17 +21,17 @@ enum { PROBE_TRAIN = 0, PROBE_TEST = 1, PROBE_FEATURE = 2, PROBE_KINDS = 3 };
 extern const char *const config_probe_names[PROBE_KINDS]; /* "train", "test", "feature" */
 
 typedef struct config {
-  char *path;          /* file it came from (or "<canonical>") */
+  char *path; /* file it came from (or "<canonical>") */
   model_kind model;
-  int64_t N;           /* neurons */
-  int64_t n_alpha;     /* A */
-  double *alpha;       /* [A] loads P/N, strictly increasing not required, all > 0 */
-  int64_t n_alpha_D;   /* B (1 with value 0 for model hopfield) */
-  double *alpha_D;     /* [B] D/N */
-  int64_t n_L;         /* C (1 with value 0 for model hopfield) */
-  int32_t *L;          /* [C] non-zero features per example; 0 means dense (L = D) */
+  int64_t N;         /* neurons */
+  int64_t n_alpha;   /* A */
+  double *alpha;     /* [A] loads P/N, strictly increasing not required, all > 0 */
+  int64_t n_alpha_D; /* B (1 with value 0 for model hopfield) */
+  double *alpha_D;   /* [B] D/N */
+  int64_t n_L;       /* C (1 with value 0 for model hopfield) */
+  int32_t *L;        /* [C] non-zero features per example; 0 means dense (L = D) */
   coef_kind coefficients;
-  int64_t samples;     /* S, disorder samples per grid point */
+  int64_t samples;             /* S, disorder samples per grid point */
   int64_t probes[PROBE_KINDS]; /* n per kind */
   order_kind order;
   int64_t max_sweeps;
