@@ -27,55 +27,65 @@ int64_t scheduler_groups(int64_t ranks, int64_t g) {
   return sched_workers(ranks) / g;
 }
 
-/* Groups 0..extra-1 have g+1 ranks, the others g (leftover workers folded in). */
-static int64_t sched_extra(int64_t ranks, int64_t g) {
+/* The W workers are spread evenly over n = W / g groups: groups 0..extra-1 have base+1 ranks,
+ * the others base (base = W / n >= g), so leftover workers are folded in, never idle. */
+static void sched_split(int64_t ranks, int64_t g, int64_t *base, int64_t *extra) {
   int64_t n = scheduler_groups(ranks, g);
-  return n > 0 ? sched_workers(ranks) - n * g : 0;
+  *base = n > 0 ? sched_workers(ranks) / n : 0;
+  *extra = n > 0 ? sched_workers(ranks) % n : 0;
 }
 
 int64_t scheduler_group_size(int64_t ranks, int64_t g, int64_t group) {
-  int64_t n = scheduler_groups(ranks, g);
+  int64_t n = scheduler_groups(ranks, g), base, extra;
   if (group < 0 || group >= n)
     return 0;
-  return group < sched_extra(ranks, g) ? g + 1 : g;
+  sched_split(ranks, g, &base, &extra);
+  return group < extra ? base + 1 : base;
 }
 
 int64_t scheduler_group_first(int64_t ranks, int64_t g, int64_t group) {
-  int64_t extra = sched_extra(ranks, g);
-  int64_t w = group < extra ? group * (g + 1) : extra * (g + 1) + (group - extra) * g;
+  int64_t base, extra;
+  sched_split(ranks, g, &base, &extra);
+  int64_t w = group < extra ? group * (base + 1) : extra * (base + 1) + (group - extra) * base;
   return ranks > 1 ? w + 1 : w;
 }
 
 int64_t scheduler_group_of(int64_t ranks, int64_t g, int64_t rank) {
-  int64_t n = scheduler_groups(ranks, g);
+  int64_t n = scheduler_groups(ranks, g), base, extra;
   if (n == 0 || rank < 0 || rank >= ranks)
     return -1;
   if (ranks > 1 && rank == 0)
     return -1;
+  sched_split(ranks, g, &base, &extra);
   int64_t w = ranks > 1 ? rank - 1 : 0;
-  int64_t extra = sched_extra(ranks, g);
-  if (w < extra * (g + 1))
-    return w / (g + 1);
-  return extra + (w - extra * (g + 1)) / g;
+  if (w < extra * (base + 1))
+    return w / (base + 1);
+  return extra + (w - extra * (base + 1)) / base;
 }
 
 /* ---- waiting without spinning a core ------------------------------------------------------------
  */
 
 /* Open MPI 4.1 busy-polls inside blocking receives and collectives (TOOLCHAIN.md): every wait of
- * the protocol tests a non-blocking operation and naps 1 ms between tests. */
-static void sched_nap(void) {
-  struct timespec ts = {0, 1000000L};
+ * the protocol tests a non-blocking operation and naps between tests. The nap starts at 20 us and
+ * doubles up to 1 ms, so an answer that comes quickly (the usual case: the master replies at once)
+ * costs microseconds, and a long wait costs about one wake-up per millisecond (1-2 % of a core). */
+enum { NAP_MIN_NS = 20000, NAP_MAX_NS = 1000000 };
+
+static void sched_nap(long *ns) {
+  struct timespec ts = {0, *ns};
   nanosleep(&ts, NULL);
+  *ns = *ns * 2 > NAP_MAX_NS ? NAP_MAX_NS : *ns * 2;
 }
 
 static void sched_wait(MPI_Request *req) {
   int done = 0;
+  long nap = NAP_MIN_NS;
   for (;;) {
     MPI_Test(req, &done, MPI_STATUS_IGNORE);
     if (done)
       return;
-    sched_nap();
+    sched_nap(&nap);
   }
 }
 
@@ -241,6 +251,7 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
   int64_t next = 0, pending = 0, n_gone = 0, n_waiting = 0;
   bool stop = false, flush_pending = false;
   double t_epoch = util_now();
+  long nap = NAP_MIN_NS;
   while (n_gone < n_leaders) {
     /* 1. Decide. */
     int sig = signals_pending();
@@ -334,8 +345,10 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
         n_waiting++;
       }
     }
-    if (!got && n_gone < n_leaders)
-      sched_nap();
+    if (got)
+      nap = NAP_MIN_NS;
+    else if (n_gone < n_leaders)
+      sched_nap(&nap);
   }
   free(leader_of_rank);
   free(leaders);

@@ -2,9 +2,9 @@
  * worker groups, flush epochs, stop on signals, progress.
  *
  * Layout: rank 0 is the master; ranks 1..K-1 form worker groups (MPI_Comm_split) of the size
- * plan_group_size chose. The W = K-1 workers make n = W / g groups; the W mod g leftover ranks
- * are folded into the first groups (one extra rank each, so groups have g or g+1 ranks) rather
- * than left idle: a larger group only needs less memory per rank. With K = 1 the single rank is
+ * plan_group_size chose. The W = K-1 workers make n = W / g groups; leftover ranks are folded in
+ * rather than left idle: the W workers are spread evenly, so group sizes differ by at most one and
+ * are all >= g (a larger group only needs less memory per rank). With K = 1 the single rank is
  * master and worker (one group of 1, the same kernel path).
  *
  * Protocol (scheduler_run): a group leader sends the master a request carrying the task it just
