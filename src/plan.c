@@ -229,18 +229,12 @@ static void fmt_flops(double f, char *buf, size_t len) {
   snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", f, unit[u]);
 }
 
-/* One axis: a label, then values wrapped at ~100 columns with a fixed indent. */
-static void print_row(const char *label, const char *const *cells, int64_t n, int width) {
+/* One row of cells [from, to) after a 14-column label. */
+static void print_cells(const char *label, const char *const *cells, int64_t from, int64_t to,
+                        int width) {
   printf("  %-12s", label);
-  int col = 14;
-  for (int64_t i = 0; i < n; i++) {
-    if (col + width + 1 > 100) {
-      printf("\n  %-12s", "");
-      col = 14;
-    }
+  for (int64_t i = from; i < to; i++)
     printf(" %*s", width, cells[i]);
-    col += width + 1;
-  }
   printf("\n");
 }
 
@@ -270,9 +264,16 @@ static int print_axis(const char *name, const char *dname, const double *v, cons
     ptr[i] = cells[i];
     ptr[n + i] = cells[n + i];
   }
-  print_row(name, ptr, n, width);
-  if (d)
-    print_row(dname, ptr + n, n, width);
+  /* Values and their P or D in pairs of rows, wrapped at 100 columns. */
+  int64_t per_line = (100 - 14) / (width + 1);
+  if (per_line < 1)
+    per_line = 1;
+  for (int64_t from = 0; from < n; from += per_line) {
+    int64_t to = from + per_line < n ? from + per_line : n;
+    print_cells(from ? "" : name, ptr, from, to, width);
+    if (d)
+      print_cells(dname, ptr + n, from, to, width);
+  }
   free(ptr);
   free(cells);
   return 0;
@@ -357,7 +358,7 @@ static int plan_report(const config_t *c, int64_t ranks, double mem, const char 
   printf("  %-34s %12s\n", "J float32 (N x N, ScaLAPACK)", b1);
   printf("  %-34s %12s\n",
          Pmax <= 32767 ? "J int16 (N x N, dynamics)" : "J int32 (N x N, dynamics)", b2);
-  printf("  %-34s %12s\n", "patterns float32 (N x P)", b3);
+  printf("  %-34s %12s\n", "patterns float32 (N x P, all chunks)", b3);
   if (rfhm)
     printf("  %-34s %12s\n", "features int8 (N x D)", b4);
   util_format_bytes((double)nprobes * N * 13.0, b1, sizeof b1);
