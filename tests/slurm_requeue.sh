@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Integration test on a real one-node Slurm cluster (slurm/local-cluster.sh): the job template
+# slurm/hopscan.sbatch must carry a scan across interruptions with no loss and no difference.
+#
+#   A  warning signal: a job gets SIGUSR1 mid-run (scancel --signal=USR1 --batch, what
+#      --signal=B:USR1@N delivers before the time limit); the batch script forwards it, hopscan
+#      exits 75, the job requeues itself (Restarts=1, log "restart 1") and finishes by itself.
+#   B  time limit, no signal: a job with --time=1 is killed by Slurm (TIMEOUT) mid-run; a second
+#      submission of the same command resumes the file and completes it.
+# Both outputs must have /probes bit-identical to a direct `mpirun -np 2 hopscan run` of the same
+# config, and every sample marked done.
+#
+# The scan is sized by a short calibration run so that one full scan takes about
+# HOPSCAN_SLURM_TEST_SECONDS (default 100) seconds of one worker: long enough that job B cannot
+# finish inside its one-minute limit, short enough to keep the test at a few minutes. The
+# reference and both jobs run at the same time (jobs use --overcommit: a -np 2 hopscan keeps one
+# core busy, its master sleeps).
+#
+# Needs root (it starts Slurm daemons); exits 77 (ctest: skipped) otherwise. The cluster is
+# stopped on exit, also on failure, unless it was already running before the test.
+# Environment: HOPSCAN (the binary) and HOPSCAN_SOURCE_DIR, set by ctest.
+set -euo pipefail
+
+: "${HOPSCAN:?HOPSCAN must name the hopscan binary}"
+: "${HOPSCAN_SOURCE_DIR:?HOPSCAN_SOURCE_DIR must name the source tree}"
+SRC=$HOPSCAN_SOURCE_DIR
+PY=/usr/bin/python3
+CLUSTER=$SRC/slurm/local-cluster.sh
+TEMPLATE=$SRC/slurm/hopscan.sbatch
+TARGET_SECONDS=${HOPSCAN_SLURM_TEST_SECONDS:-100}
+DEADLINE=$((SECONDS + 780)) # ctest TIMEOUT is 900 s: fail with logs before it kills us
+
+say() { echo "[slurm_requeue $(date +%T)] $*"; }
+fail() {
+  echo "[slurm_requeue] FAIL: $*" >&2
+  exit 1
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+  say "SKIP: needs root to run a local Slurm cluster (slurm/local-cluster.sh)"
+  exit 77
+fi
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+export HDF5_USE_FILE_LOCKING=FALSE # read files that a running scan holds open
+# three -np 2 runs share the machine: do not pin them all to the same cores
+MPI_FLAGS=(--oversubscribe --bind-to none)
+
+work=$(mktemp -d /tmp/hopscan-slurm-test.XXXXXX)
+jobs_submitted=()
+ref_pid=
+we_started=0
+ok=0
+
+cleanup() {
+  local rc=$? j
+  set +e
+  trap - EXIT
+  for j in "${jobs_submitted[@]}"; do
+    squeue -h -j "$j" -o %i 2>/dev/null | grep -q . && scancel "$j" 2>/dev/null
+  done
+  if [[ -n $ref_pid ]] && kill -0 "$ref_pid" 2>/dev/null; then kill "$ref_pid" 2>/dev/null; fi
+  wait 2>/dev/null
+  if ((!ok)); then
+    say "--- logs (work dir $work kept) ---"
+    for f in "$work"/*.out "$work"/*.log; do
+      [[ -f $f ]] || continue
+      echo "=== $f"
+      tail -n 40 "$f"
+    done
+    for j in "${jobs_submitted[@]}"; do scontrol show job "$j" 2>/dev/null | head -8; done
+  fi
+  if ((we_started)); then "$CLUSTER" stop; fi
+  ((ok)) && rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+# ---- helpers --------------------------------------------------------------------------------
+# progress FILE -> "done total" from /samples/done ("0 0" while the file is not readable yet)
+progress() {
+  "$PY" - "$1" <<'EOF' 2>/dev/null || echo "0 0"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    d = f["samples/done"][...]
+    print(int((d == 1).sum()), d.size)
+EOF
+}
+
+job_field() { # JOBID FIELD -> value of FIELD in `scontrol show job`
+  scontrol show job -o "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
+}
+
+submit() { # sbatch options and arguments -> sets $job (not in a subshell: records the id)
+  local out
+  out=$(sbatch --parsable "$@") || fail "sbatch $* failed"
+  job=${out%%;*}
+  jobs_submitted+=("$job")
+}
+
+wait_job_end() { # JOBID -> waits for a final state (a requeued job passes through PENDING)
+  local j=$1 st
+  while ((SECONDS < DEADLINE)); do
+    st=$(job_field "$j" JobState)
+    case $st in
+    COMPLETED | FAILED | TIMEOUT | CANCELLED | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE)
+      echo "$st"
+      return 0
+      ;;
+    "") fail "job $j vanished from scontrol" ;;
+    esac
+    sleep 1
+  done
+  fail "job $j did not end in time (state $st)"
+}
+
+# probes_equal A B: every dataset under /probes bit-identical, and every sample done in both
+probes_equal() {
+  "$PY" - "$1" "$2" <<'EOF'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+names = []
+a["probes"].visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+bad = []
+if not names:
+    bad.append("no datasets under /probes")
+for n in sorted(names):
+    x, y = a["probes"][n][...], b["probes"].get(n)
+    if y is None:
+        bad.append(f"/probes/{n} missing in {sys.argv[2]}")
+        continue
+    y = y[...]
+    if x.dtype != y.dtype or x.shape != y.shape or x.tobytes() != y.tobytes():
+        diff = int(np.sum(x.view(np.uint8) != y.view(np.uint8))) if x.shape == y.shape else -1
+        bad.append(f"/probes/{n} differs ({diff} bytes)")
+for f in (a, b):
+    d = f["samples/done"][...]
+    if not (d == 1).all():
+        bad.append(f"{f.filename}: {int((d != 1).sum())} samples not done")
+print("\n".join(bad) if bad else f"{len(names)} /probes datasets bit-identical")
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# ---- cluster --------------------------------------------------------------------------------
+if "$CLUSTER" status >/dev/null 2>&1; then
+  say "local cluster already running: using it, leaving it running"
+else
+  "$CLUSTER" start || fail "could not start the local Slurm cluster"
+  we_started=1
+fi
+cd "$work"
+
+# ---- the scan: sized by calibration ---------------------------------------------------------
+write_config() { # SAMPLES -> config text
+  cat <<EOF
+# slurm_requeue test scan: RFHM, N = 2000, 16 grid points
+model: rfhm
+N: 2000
+alpha: [0.05, 0.1, 0.2, 0.4]
+alpha_D: [0.05, 0.1]
+L: [1, 3]
+coefficients: pm1
+samples: $1
+probes: {train: 8, test: 8, feature: 8}
+dynamics: {order: random, max_sweeps: 200}
+retrieval_threshold: 0.9
+seed: 20260601
+checkpoint: {every_seconds: 2}
+parallel: {group_size: auto}
+EOF
+}
+write_config 2 >calib.yaml
+t0=$(date +%s.%N)
+mpirun "${MPI_FLAGS[@]}" -np 2 "$HOPSCAN" run calib.yaml -o calib.h5 >calib.log 2>&1 ||
+  fail "calibration run failed: $(tail -5 calib.log)"
+t1=$(date +%s.%N)
+samples=$("$PY" -c "
+import math; dt = max($t1 - $t0 - 0.5, 0.2)   # minus start-up
+print(min(2000, max(8, math.ceil($TARGET_SECONDS * 32 / dt / 16))))")
+write_config "$samples" >scan.yaml
+say "calibration: 32 samples in $("$PY" -c "print(round($t1 - $t0, 2))") s; test scan has" \
+  "$samples samples per point ($((samples * 16)) in all, about $TARGET_SECONDS s of one worker)"
+"$HOPSCAN" plan scan.yaml --ranks 2 >plan.log 2>&1 || fail "hopscan plan refused the test config"
+
+# ---- start everything at once ---------------------------------------------------------------
+mpirun "${MPI_FLAGS[@]}" -np 2 "$HOPSCAN" run scan.yaml -o ref.h5 >ref.log 2>&1 &
+ref_pid=$!
+
+export HOPSCAN_BIN=$HOPSCAN HOPSCAN_MPIRUN_ARGS="${MPI_FLAGS[*]}"
+# A: template defaults (warning signal, requeue); --overcommit lets the jobs share the 2 CPUs
+submit --overcommit --job-name=sigA "$TEMPLATE" scan.yaml a.h5
+jobA=$job
+# B: one-minute limit and no warning signal (@0 disables the template's --signal)
+submit --overcommit --job-name=limB --time=1 --signal=B:USR1@0 "$TEMPLATE" scan.yaml b.h5
+jobB=$job
+say "reference pid $ref_pid, job A $jobA (signal), job B $jobB (time limit)"
+
+# ---- A: signal mid-run ----------------------------------------------------------------------
+while :; do
+  ((SECONDS < DEADLINE)) || fail "job A made no progress"
+  read -r d n < <(progress a.h5)
+  if ((d > 0)); then break; fi
+  st=$(job_field "$jobA" JobState)
+  [[ $st == PENDING || $st == RUNNING ]] || fail "job A ended ($st) before any progress"
+  sleep 0.5
+done
+((d < n)) || fail "job A completed before it could be signalled; raise HOPSCAN_SLURM_TEST_SECONDS"
+say "job A at $d/$n samples: scancel --signal=USR1 --batch $jobA"
+scancel --signal=USR1 --batch "$jobA"
+
+stA=$(wait_job_end "$jobA")
+say "job A ended $stA, restarts $(job_field "$jobA" Restarts), exit $(job_field "$jobA" ExitCode)"
+[[ $stA == COMPLETED ]] || fail "job A ended $stA, expected COMPLETED"
+[[ $(job_field "$jobA" Restarts) == 1 ]] || fail "job A: Restarts=$(job_field "$jobA" Restarts), expected 1"
+[[ $(job_field "$jobA" ExitCode) == 0:0 ]] || fail "job A: ExitCode=$(job_field "$jobA" ExitCode)"
+logA=sigA-$jobA.out
+grep -q "received SIGUSR1" "$logA" || fail "job A log: the batch script never got SIGUSR1"
+grep -q "hopscan exited with status 75" "$logA" || fail "job A log: hopscan did not exit 75"
+grep -q "job $jobA restart 0 " "$logA" || fail "job A log: no 'restart 0' line"
+grep -q "job $jobA restart 1 " "$logA" || fail "job A log: no 'restart 1' line"
+grep -q "scan complete" "$logA" || fail "job A log: no 'scan complete'"
+"$HOPSCAN" status a.h5 >statusA.log 2>&1 || fail "hopscan status a.h5 failed: $(cat statusA.log)"
+
+# ---- B: killed at the time limit, resumed by a second submission ----------------------------
+stB=$(wait_job_end "$jobB")
+read -r dB nB < <(progress b.h5)
+say "job B ended $stB at $dB/$nB samples"
+[[ $stB == TIMEOUT ]] || fail "job B ended $stB, expected TIMEOUT (scan too short?)"
+[[ $(job_field "$jobB" Restarts) == 0 ]] || fail "job B was requeued after its time limit"
+((dB > 0 && dB < nB)) || fail "job B left $dB/$nB samples done; expected a partial scan"
+"$HOPSCAN" status b.h5 >statusB1.log 2>&1 || fail "hopscan status failed on the timed-out file"
+submit --overcommit --job-name=limB "$TEMPLATE" scan.yaml b.h5
+jobB2=$job
+say "resubmitted as job $jobB2"
+stB2=$(wait_job_end "$jobB2")
+say "job $jobB2 ended $stB2, exit $(job_field "$jobB2" ExitCode)"
+[[ $stB2 == COMPLETED ]] || fail "resubmitted job B ended $stB2, expected COMPLETED"
+grep -q "scan complete" "limB-$jobB2.out" || fail "resubmitted job B log: no 'scan complete'"
+"$HOPSCAN" status b.h5 >statusB2.log 2>&1 || fail "hopscan status b.h5 failed"
+
+# ---- bit-for-bit against the direct run -----------------------------------------------------
+set +e
+wait "$ref_pid"
+rc=$?
+set -e
+ref_pid=
+((rc == 0)) || fail "reference mpirun exited $rc: $(tail -5 ref.log)"
+probes_equal ref.h5 a.h5 || fail "job A (signal + requeue) differs from the direct run"
+probes_equal ref.h5 b.h5 || fail "job B (time limit + resubmission) differs from the direct run"
+
+ok=1
+say "PASS in $SECONDS s"
