@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #define COUPLINGS_CHUNK 2048 /* pattern columns per PSGEMM update (see plan.h memory model) */
+#define COUPLINGS_PANEL 512  /* PBLAS panel width (PILAENV) of the rank-k updates */
 
 typedef struct couplings {
   int64_t N, nb;
