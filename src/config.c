@@ -197,7 +197,7 @@ static const key_def config_keys[] = {
      .type = KT_NUM,
      .def = "300",
      .dmin = 0,
-     .dmax = 1e9,
+     .dmax = INFINITY,
      .dmin_open = true,
      .off = OFF(checkpoint_every_seconds),
      .type_text = "number",
@@ -225,7 +225,7 @@ static const key_def config_keys[] = {
      .type = KT_BYTES,
      .def = "auto",
      .dmin = 0,
-     .dmax = 1e18,
+     .dmax = INFINITY,
      .dmin_open = true,
      .off = OFF(mem_per_rank),
      .type_text = "auto or bytes",
@@ -526,7 +526,7 @@ static void num_range_text(const key_def *k, char *buf, size_t len) {
   char lo[32], hi[32];
   fmt_double(lo, sizeof lo, k->dmin);
   fmt_double(hi, sizeof hi, k->dmax);
-  if (k->dmax >= 1e9)
+  if (isinf(k->dmax))
     snprintf(buf, len, "must be %s %s", k->dmin_open ? ">" : ">=", lo);
   else
     snprintf(buf, len, "must be in %c%s, %s%c", k->dmin_open ? '(' : '[', lo, hi,
