@@ -19,7 +19,15 @@ from .analysis import (
     read_transitions_csv,
     write_transitions_csv,
 )
-from .plotting import plot_curves, plot_dgen, plot_map
+
+def __getattr__(name):  # matplotlib is imported only when a figure is asked for
+    if name in ("plot_curves", "plot_dgen", "plot_map", "plotting"):
+        import importlib
+
+        plotting = importlib.import_module(".plotting", __name__)
+        return plotting if name == "plotting" else getattr(plotting, name)
+    raise AttributeError(f"module 'hopscan_plot' has no attribute {name!r}")
+
 
 __version__ = "1.0"
 __all__ = [

@@ -9,7 +9,7 @@ import os
 import sys
 import warnings
 
-from . import analysis, plotting, scan as scanmod
+from . import analysis, scan as scanmod
 from .errors import HopscanError
 
 PROG = "hopscan-plot"
@@ -56,6 +56,7 @@ def _transition_rows(sc, args, L_idx=None):
 
 def cmd_map(args):
     sc = _load(args.files)
+    from . import plotting  # noqa: F811  (matplotlib only once the input is good)
     L_idx = sc.select("L", args.L)
     rows = None
     if args.transitions is not None:
@@ -72,6 +73,7 @@ def cmd_map(args):
 
 def cmd_curves(args):
     sc = _load(args.files)
+    from . import plotting
     bi = sc.select("alpha_D", args.alpha_D)
     ci = sc.select("L", args.L)
     obs = None if not args.obs else [s.strip() for s in args.obs.split(",") if s.strip()]
@@ -95,6 +97,7 @@ def cmd_transitions(args):
 
 def cmd_dgen(args):
     scans = scanmod.load_scans_by_N(args.files)
+    from . import plotting
     for sc in scans:
         if not sc.complete:
             _note(sc.completion_line())

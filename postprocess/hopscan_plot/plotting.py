@@ -11,7 +11,9 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.patches  # noqa: E402
 import matplotlib.patheffects as pe  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -159,8 +161,15 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
     ncols = min(npan, 4)
     nrows = int(math.ceil(npan / ncols))
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(2.5 * ncols + 1.1, 2.25 * nrows + 0.75))
-        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        fig = plt.figure(figsize=(2.5 * ncols + 1.1, 2.25 * nrows + 1.0))
+        gs = fig.add_gridspec(nrows + 1, ncols, height_ratios=[1.0] * nrows + [0.12])
+        axes = np.empty((nrows, ncols), dtype=object)
+        for r in range(nrows):
+            for c in range(ncols):
+                axes[r][c] = fig.add_subplot(gs[r, c], sharex=axes[0][0] if r or c else None,
+                                             sharey=axes[0][0] if r or c else None)
+        leg_ax = fig.add_subplot(gs[nrows, :])
+        leg_ax.axis("off")
         pc = None
         missing = False
         handles = []
@@ -187,14 +196,21 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
             ax.set_title(L_label(scan.L[ic]))
             if p % ncols == 0:
                 ax.set_ylabel(r"$\alpha_D = D/N$")
+            else:
+                ax.yaxis.set_tick_params(labelleft=False)
             if p // ncols == nrows - 1 or p + ncols >= npan:
                 ax.set_xlabel(r"$\alpha = P/N$")
-                ax.xaxis.set_tick_params(labelbottom=True)
+            else:
+                ax.xaxis.set_tick_params(labelbottom=False)
+            if len(scan.alpha_D) <= 8:  # few rows: label each grid value
+                ax.set_yticks(scan.alpha_D)
+                ax.set_yticklabels([f"{v:g}" for v in scan.alpha_D])
+                ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         for p in range(npan, nrows * ncols):
             axes[p // ncols][p % ncols].set_visible(False)
         lbl = observable_label(name, scan.threshold)
         cb = fig.colorbar(pc, ax=axes.ravel().tolist(), extend=extend, shrink=0.95,
-                          aspect=25 * nrows)
+                          aspect=20 * nrows)
         cb.set_label(("mean " if stat == "m" else "") + lbl)
         cb.ax.axhline(level, color="k", lw=1.2)
         clabel = f"{lbl} = {level:g}" if stat == "m" else f"fraction = {level:g}"
@@ -211,8 +227,9 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
         if missing:
             handles.append(matplotlib.patches.Patch(facecolor="0.85", edgecolor="0.5",
                                                     label="no done samples"))
-        axes[0][0].legend(handles=handles, loc="lower left", framealpha=0.85,
-                          facecolor="0.6", edgecolor="none", fontsize=7)
+        leg_ax.legend(handles=handles, loc="center", ncol=len(handles), frameon=True,
+                      facecolor="0.55", edgecolor="none", framealpha=1.0, fontsize=7.5,
+                      borderaxespad=0.0, handlelength=2.6)
         what = title if title is not None else f"mean {lbl}" if stat == "m" else lbl
         fig.suptitle(_title(scan, what))
         return _save(fig, prefix, formats)
@@ -289,8 +306,8 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
             ax.set_ylim(-0.05, 1.05)
             ax.axhline(scan.threshold, color="0.6", lw=0.6, ls=(0, (1, 2)), zorder=0)
             if p % ncols == 0:
-                ax.set_ylabel("overlap" if all(OBSERVABLES[o][1] == "m" for o in observables)
-                              else "overlap, fraction retrieved")
+                ax.set_ylabel("magnetization" if all(OBSERVABLES[o][1] == "m" for o in observables)
+                              else "magnetization, fraction retrieved")
             if p // ncols == nrows - 1 or p + ncols >= npan:
                 ax.set_xlabel(r"$\alpha = P/N$")
                 ax.xaxis.set_tick_params(labelbottom=True)
@@ -298,7 +315,7 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
             axes[p // ncols][p % ncols].set_visible(False)
         if layout == "fig3a":
             h = [Line2D([], [], color=L_colors[ic], label=L_label(scan.L[ic])) for ic in ci]
-            h += [Line2D([], [], color="k", ls=OBS_LS[o],
+            h += [Line2D([], [], color="0.45", ls=OBS_LS[o],
                          label=observable_label(o, scan.threshold)) for o in observables]
             axes[0][0].legend(handles=h, loc="best")
         fig.suptitle(_title(scan, title))

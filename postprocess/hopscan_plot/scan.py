@@ -483,7 +483,8 @@ class Scan:
         lines = []
         lines.append(f"files:      {', '.join(self.paths)}")
         lines.append(f"model:      {self.model}   N = {self.N}   seed(s) = "
-                     f"{', '.join(str(s) for s in self.seeds)}   hopscan {self.version}")
+                     f"{', '.join(str(s) for s in self.seeds)}")
+        lines.append(f"written by: {self.version}")
         lines.append(f"alpha:      {len(self.alpha)} values  "
                      f"[{', '.join(f'{a:.4g}' for a in self.alpha)}]")
         lines.append(f"alpha_D:    {len(self.alpha_D)} values  "

@@ -60,14 +60,32 @@ def _hopscan():
     return exe
 
 
-def make_real_scan(directory, N=200, seed=7, name=None, np_=2):
+# For D_gen: two large alphas only, so that N up to 400 stays fast.
+DGEN_CONFIG = """\
+model: rfhm
+N: {N}
+alpha: [0.3, 1.0]
+alpha_D: [0.02, 0.05, 0.1]
+L: [1, dense]
+coefficients: pm1
+samples: 3
+probes: {{train: 4, test: 4, feature: 4}}
+dynamics: {{order: random, max_sweeps: 100}}
+retrieval_threshold: 0.9
+seed: {seed}
+"""
+
+
+def make_real_scan(directory, N=200, seed=7, name=None, np_=2, template=REAL_CONFIG):
     """Runs `mpirun -np 2 $HOPSCAN run CONFIG -o OUT` and returns OUT (fails the test on error)."""
     exe = _hopscan()
-    name = name or f"scan-N{N}-s{seed}"
+    name = name or f"scan-N{N}-s{seed}" + ("" if template is REAL_CONFIG else "-dgen")
     cfg = os.path.join(directory, name + ".yaml")
     out = os.path.join(directory, name + ".h5")
+    if os.path.exists(out):
+        return out
     with open(cfg, "w") as fh:
-        fh.write(REAL_CONFIG.format(N=N, seed=seed))
+        fh.write(template.format(N=N, seed=seed))
     mpirun = os.environ.get("HOPSCAN_MPIRUN", "mpirun")
     env = dict(os.environ)
     env.update({"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -94,6 +112,6 @@ def real_scan(real_dir):
 
 
 @pytest.fixture(scope="session")
-def real_scans_N(real_dir, real_scan):
-    """Real scans at N = 100, 200, 400 (for dgen)."""
-    return [make_real_scan(real_dir, N=100), real_scan, make_real_scan(real_dir, N=400)]
+def real_scans_N(real_dir):
+    """Real scans at N = 200, 300, 400 with the same alpha_D grid (for dgen)."""
+    return [make_real_scan(real_dir, N=N, template=DGEN_CONFIG) for N in (200, 300, 400)]

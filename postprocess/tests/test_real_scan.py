@@ -1,0 +1,166 @@
+"""Every subcommand on real scans made by the built hopscan binary (see conftest.py)."""
+
+import os
+import shutil
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+import hopscan_plot as hp
+from conftest import DGEN_CONFIG, REAL_CONFIG, make_real_scan
+from hopscan_plot.analysis import CSV_FIELDS
+
+
+def _is_png(path):
+    with open(path, "rb") as fh:
+        return fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def _is_pdf(path):
+    with open(path, "rb") as fh:
+        return fh.read(5) == b"%PDF-"
+
+
+def _check_figure(prefix):
+    assert _is_png(f"{prefix}.png") and os.path.getsize(f"{prefix}.png") > 10000
+    assert _is_pdf(f"{prefix}.pdf") and os.path.getsize(f"{prefix}.pdf") > 5000
+
+
+def test_info(real_scan, tool):
+    res = tool("info", real_scan)
+    assert res.rc == 0, res.err
+    assert "N = 200" in res.out and "135/135 samples" in res.out
+    assert "L:          [1, 3, dense]" in res.out and "(D = 4, 10, 20)" in res.out
+
+
+def test_reader_matches_file_summary(real_scan):
+    """Recomputing the means from the probes gives the writer's /summary (DESIGN contract)."""
+    sc = hp.load_scans([real_scan])
+    assert sc.N == 200 and sc.complete and sc.shape == (5, 3, 3, 3)
+    assert list(sc.L) == [1, 3, 0] and list(sc.D) == [4, 10, 20]
+    with h5py.File(real_scan, "r") as f:
+        for kind, obs in (("train", "m_train"), ("test", "m_test"), ("feature", "mu")):
+            mean, sem, n = sc.stats(obs)
+            assert np.allclose(mean, f[f"summary/{kind}/mean"][...], atol=1e-12, equal_nan=True)
+            assert np.allclose(sem, f[f"summary/{kind}/sem"][...], atol=1e-12, equal_nan=True)
+            frac = sc.stats("frac_" + ("mu" if kind == "feature" else kind))[0]
+            assert np.allclose(frac, f[f"summary/{kind}/frac_retrieved"][...], equal_nan=True)
+            assert np.all(n == 3)
+
+
+def test_map_all_observables(real_scan, tool, tmp_path):
+    for obs in ("m_test", "m_train", "mu", "frac_test"):
+        res = tool("map", real_scan, "--obs", obs, "-o", tmp_path / f"map-{obs}")
+        assert res.rc == 0, res.err
+        _check_figure(tmp_path / f"map-{obs}")
+        assert res.err == ""  # complete scan: no completion note
+    res = tool("map", real_scan, "--transitions", "--bootstrap", "100", "--L", "3,dense",
+               "-o", tmp_path / "map-tr.png")
+    assert res.rc == 0, res.err
+    assert _is_png(tmp_path / "map-tr.png") and not os.path.exists(tmp_path / "map-tr.pdf")
+
+
+def test_curves_fig1_and_fig3a(real_scan, tool, tmp_path):
+    res = tool("curves", real_scan, "--alpha-D", "0.05", "--L", "3", "-o", tmp_path / "fig1")
+    assert res.rc == 0, res.err
+    _check_figure(tmp_path / "fig1")
+    res = tool("curves", real_scan, "--L", "1,3,dense", "-o", tmp_path / "fig3a")
+    assert res.rc == 0, res.err
+    _check_figure(tmp_path / "fig3a")
+
+
+def test_transitions_csv(real_scan, tool, tmp_path):
+    out = tmp_path / "tr.csv"
+    res = tool("transitions", real_scan, "--bootstrap", "200", "-o", out)
+    assert res.rc == 0, res.err
+    lines = open(out).read().splitlines()
+    assert lines[0] == ",".join(CSV_FIELDS)
+    assert len(lines) == 1 + 3 * 3 * 3  # (alpha_D, L) x 3 lines
+    rows = hp.read_transitions_csv(str(out))
+    for r in rows:
+        assert r["status"] in ("ok", "left", "right", "none")
+        if r["status"] == "ok":
+            assert 0.02 <= r["alpha_c"] <= 1.0
+    # the overlay from the CSV works too
+    res = tool("map", real_scan, "--transitions", out, "-o", tmp_path / "m")
+    assert res.rc == 0, res.err
+    _check_figure(tmp_path / "m")
+    # reproducible
+    res2 = tool("transitions", real_scan, "--bootstrap", "200")
+    assert res2.out == open(out).read()
+
+
+def test_dgen_from_real_scans(real_scans_N, tool, tmp_path):
+    res = tool("dgen", *real_scans_N, "--k", "2", "--threshold", "0.5", "-o", tmp_path / "dg")
+    assert res.rc == 0, res.err
+    _check_figure(tmp_path / "dg")
+    text = open(tmp_path / "dg.csv").read().splitlines()
+    assert text[0].startswith("N,L,D_gen")
+    assert {ln.split(",")[0] for ln in text[1:] if not ln.startswith("#")} == {"200", "300",
+                                                                                "400"}
+    assert {ln.split(",")[1] for ln in text[1:] if not ln.startswith("#")} == {"1", "0"}
+
+
+def test_combine_real_parts(real_dir, real_scan, tool, tmp_path):
+    # independent samples (another seed) are appended
+    other = make_real_scan(real_dir, N=200, seed=8)
+    sc = hp.load_scans([real_scan, other])
+    assert sc.shape == (5, 3, 3, 6) and sc.complete
+    a, b = hp.load_scans([real_scan]), hp.load_scans([other])
+    m = sc.stats("m_test")[0]
+    assert np.allclose(m, 0.5 * (a.stats("m_test")[0] + b.stats("m_test")[0]))
+    # the same scan split in two parts with half the samples done in each
+    p1, p2 = tmp_path / "part1.h5", tmp_path / "part2.h5"
+    shutil.copy(real_scan, p1)
+    shutil.copy(real_scan, p2)
+    for p, keep in ((p1, [0]), (p2, [1, 2])):
+        with h5py.File(p, "r+") as f:
+            d = f["samples/done"][...]
+            d[..., [s for s in range(3) if s not in keep]] = 0
+            f["samples/done"][...] = d
+    res = tool("info", p1)
+    assert res.rc == 0 and "45/135 samples" in res.out and "partial" in res.out
+    both = hp.load_scans([str(p1), str(p2)])
+    assert both.complete
+    assert np.allclose(both.stats("mu")[0], a.stats("mu")[0])
+    res = tool("curves", p1, "--alpha-D", "0.1", "--L", "1", "-o", tmp_path / "c")
+    assert res.rc == 0 and "45/135 samples done" in res.err
+    # a different N does not combine
+    other_N = make_real_scan(real_dir, N=300, template=DGEN_CONFIG)
+    res = tool("map", real_scan, other_N)
+    assert res.rc == 2 and "N differs (200 vs 300)" in res.err
+
+
+def test_read_while_scan_runs(real_dir, tool):
+    """The tool opens a file that a running scan holds open (no HDF5 lock error)."""
+    exe = os.environ.get("HOPSCAN")
+    if not exe:
+        pytest.skip("HOPSCAN is not set")
+    cfg = os.path.join(real_dir, "running.yaml")
+    out = os.path.join(real_dir, "running.h5")
+    text = REAL_CONFIG.format(N=600, seed=3).replace("samples: 3", "samples: 6")
+    text += "checkpoint: {every_seconds: 1}\n"
+    with open(cfg, "w") as fh:
+        fh.write(text)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OPENBLAS_NUM_THREADS="1")
+    mpirun = os.environ.get("HOPSCAN_MPIRUN", "mpirun")
+    proc = subprocess.Popen([mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", exe,
+                             "run", cfg, "-o", out], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env, text=True)
+    try:
+        for _ in range(600):
+            if os.path.exists(out) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        res = tool("info", out)
+        assert res.rc == 0, res.err
+        assert "/270 samples" in res.out
+    finally:
+        log, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, log
+    res = tool("info", out)
+    assert res.rc == 0 and "270/270 samples" in res.out
