@@ -39,6 +39,16 @@ int output_read_done(output_t *o, uint8_t *done, err_t *e);
  * collective raw-data writes of /probes, flush, /samples/done, /summary, flush. */
 int output_write_epoch(output_t *o, const task_result_t *results, int64_t n_results, err_t *e);
 
+/* Rank-local I/O diagnostics (not collective): the raw-data writes this rank took part in, how
+ * many of them HDF5 actually performed collectively (H5Pget_mpio_actual_io_mode), and the OR of
+ * every H5Pget_mpio_no_collective_cause seen (0 = always collective). */
+typedef struct output_io_stats {
+  int64_t writes;
+  int64_t collective_writes;
+  uint32_t no_collective_cause;
+} output_io_stats_t;
+void output_get_io_stats(const output_t *o, output_io_stats_t *s);
+
 /* Closes the file and releases the lock; o is freed. Safe with o == NULL. */
 int output_close(output_t *o, err_t *e);
 
