@@ -241,8 +241,7 @@ _Static_assert(sizeof(order_kind) == sizeof(int), "enums are stored as int");
 #define FIELD(c, off, T) ((T *)(void *)((char *)(c) + (off)))
 #define CFIELD(c, off, T) ((const T *)(const void *)((const char *)(c) + (off)))
 
-/* ---- parse context ----------------------------------------------------------------------------
- */
+/* ---- parse context --------------------------------------------------------------------------- */
 
 typedef struct pos {
   long long line, col; /* 1-based */
@@ -301,8 +300,7 @@ static bool scalar_plain(const yaml_node_t *n) {
          n->data.scalar.style == YAML_ANY_SCALAR_STYLE;
 }
 
-/* ---- strict numbers ---------------------------------------------------------------------------
- */
+/* ---- strict numbers -------------------------------------------------------------------------- */
 
 /* YAML 1.2 core-schema float syntax, decimal only: [-+]? (\.[0-9]+ | [0-9]+(\.[0-9]*)?)
  * ([eE][-+]?[0-9]+)?  -- no hex, inf, nan, underscores or trailing junk. */
@@ -418,8 +416,7 @@ static void fmt_double(char *buf, size_t len, double v) {
   }
 }
 
-/* ---- did you mean -----------------------------------------------------------------------------
- */
+/* ---- did you mean ---------------------------------------------------------------------------- */
 
 /* Optimal-string-alignment distance (Levenshtein + adjacent transposition), case-insensitive. */
 static int edit_distance(const char *a, const char *b) {
@@ -485,13 +482,12 @@ static int child_names(const char *prefix, const char **out, int max) {
       if (strlen(out[i]) == len && !strncmp(out[i], rest, len))
         dup = true;
     if (!dup)
-      out[n++] = rest; /* for a section, the text up to the '.' is the name: see below */
+      out[n++] = rest; /* a section name ends at its first dot; callers cut it there */
   }
   return n;
 }
 
-/* ---- values ------------------------------------------------------------------------------------
- */
+/* ---- values ---------------------------------------------------------------------------------- */
 
 /* Range message for integers: "must be >= 1", "must be between 1 and 65536". */
 static void int_range_text(const key_def *k, char *buf, size_t len) {
@@ -1057,8 +1053,7 @@ static int validate(ctx_t *x) {
   return 0;
 }
 
-/* ---- public ------------------------------------------------------------------------------------
- */
+/* ---- public ---------------------------------------------------------------------------------- */
 
 void config_init(config_t *c) {
   memset(c, 0, sizeof *c);
@@ -1339,8 +1334,7 @@ void config_print_help(void *file) {
   }
 }
 
-/* ---- derived sizes -----------------------------------------------------------------------------
- */
+/* ---- derived sizes --------------------------------------------------------------------------- */
 
 int64_t config_P(const config_t *c, int64_t ia) {
   return llround(c->alpha[ia] * (double)c->N);

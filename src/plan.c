@@ -204,7 +204,7 @@ double plan_detect_mem_per_rank(const config_t *c, MPI_Comm comm) {
   return agreed;
 }
 
-/* ---- `hopscan plan` ------------------------------------------------------------------------- */
+/* ---- `hopscan plan` -------------------------------------------------------------------------- */
 
 static void plan_usage(FILE *f) {
   fprintf(f,
