@@ -12,7 +12,11 @@ between the two bracketing grid points. Grid points without done samples are ski
 Confidence interval: bootstrap over samples. Every grid point's done samples are resampled with
 replacement independently (samples at different grid points are independent disorder), the
 crossing is found again, and the interval is the central `ci` percentile range of the replicates
-that cross. The generator is numpy's PCG64 seeded by (seed, alpha_D index, L index, line index),
+(nearest-rank percentiles; a replicate whose curve is past the level already at the first alpha
+counts as alpha_c = 0, one that never reaches it as alpha_c = inf, so ci_low = 0 or ci_high =
+inf says the interval leaves the grid; replicates with no crossing in the line's direction are
+left out; boot_ok is the fraction of replicates that cross inside the grid). Only rows whose
+point estimate has status 'ok' get an interval. The generator is numpy's PCG64 seeded by (seed, alpha_D index, L index, line index),
 so the output is reproducible and independent of which lines are asked for.
 
 D_gen(N, L): the largest D = alpha_D N on the grid at which at least k samples have m_test > 0.9
@@ -135,7 +139,7 @@ def find_transitions(scan, lines=None, level=0.5, quantity="mean", n_boot=1000, 
                     "n_samples_min": int(n[keep].min()) if len(keep) else 0,
                     "n_alpha": int(len(keep)),
                 }
-                if n_boot > 0 and len(keep) > 1:
+                if n_boot > 0 and len(keep) > 1 and row["status"] == "ok":
                     rng = np.random.default_rng([int(seed), int(ib), int(ic),
                                                  line_names.index(ln)])
                     Y = np.empty((n_boot, len(keep)))
@@ -144,10 +148,13 @@ def find_transitions(scan, lines=None, level=0.5, quantity="mean", n_boot=1000, 
                         Y[:, j] = vals[rng.integers(0, len(vals), (n_boot, len(vals)))].mean(
                             axis=1)
                     bx, bst = _crossings(logx, Y, level, direction)
-                    good = bst == "ok"
-                    row["boot_ok"] = float(good.mean())
-                    if good.any():
-                        lo, hi = np.percentile(bx[good], [lo_q, hi_q])
+                    row["boot_ok"] = float((bst == "ok").mean())
+                    # replicates whose crossing lies beyond the grid count as 0 or infinity
+                    bx[bst == "left"] = -np.inf
+                    bx[bst == "right"] = np.inf
+                    bx = bx[np.isfinite(bx) | (bst != "none")]
+                    if len(bx):
+                        lo, hi = np.percentile(bx, [lo_q, hi_q], method="nearest")
                         row["ci_low"], row["ci_high"] = float(np.exp(lo)), float(np.exp(hi))
                 rows.append(row)
     return rows

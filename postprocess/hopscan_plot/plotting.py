@@ -25,6 +25,7 @@ from .scan import OBSERVABLES, L_label, canonical_observable, observable_label  
 STYLE = {
     "font.size": 9,
     "axes.titlesize": 9,
+    "figure.titlesize": 10,
     "axes.labelsize": 10,
     "xtick.labelsize": 8,
     "ytick.labelsize": 8,
@@ -249,7 +250,9 @@ def _draw_transitions(ax, rows, L):
         st = LINE_STYLE[ln]
         ax.plot(x, y, color=st["color"], ls=st["ls"], marker=st["marker"], lw=1.3, ms=3.5,
                 path_effects=_stroke(2.6), zorder=4)
-        ok = np.isfinite(lo) & np.isfinite(hi)
+        ok = ~np.isnan(lo) & ~np.isnan(hi)
+        xlim = ax.get_xlim()
+        lo, hi = np.clip(lo, xlim[0], xlim[1]), np.clip(hi, xlim[0], xlim[1])
         if ok.any():
             err = np.vstack([np.maximum(x[ok] - lo[ok], 0), np.maximum(hi[ok] - x[ok], 0)])
             ax.errorbar(x[ok], y[ok], xerr=err, fmt="none", ecolor=st["color"], elinewidth=0.9,
