@@ -10,7 +10,7 @@
 
 extern int test_failures; /* test programs only: counts failed checks */
 
-#define T_CHECK(cond)                                                                             \
+#define T_CHECK(cond)                                                                              \
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \

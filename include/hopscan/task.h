@@ -21,9 +21,9 @@ static inline int64_t task_id(const config_t *c, task_t t) {
 
 typedef struct task_result {
   task_t task;
-  int64_t n[PROBE_KINDS];        /* probes per kind (config->probes) */
-  float *m[PROBE_KINDS];         /* [n[k]] overlap m = s~ . s(0) / N of each probe */
-  int32_t *sweeps[PROBE_KINDS];  /* [n[k]] sweeps with at least one flip; -1 if max_sweeps hit */
+  int64_t n[PROBE_KINDS];       /* probes per kind (config->probes) */
+  float *m[PROBE_KINDS];        /* [n[k]] overlap m = s~ . s(0) / N of each probe */
+  int32_t *sweeps[PROBE_KINDS]; /* [n[k]] sweeps with at least one flip; -1 if max_sweeps hit */
 } task_result_t;
 
 /* Allocates the arrays for config c (m = NaN, sweeps = -1). */
