@@ -31,8 +31,39 @@ def run_tool(*args, cwd=None):
     return Result(p)
 
 
+def run_inprocess(*args, cwd=None):
+    """Same as run_tool, in this process (saves the interpreter and matplotlib start-up)."""
+    import contextlib
+    import io
+
+    from hopscan_plot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    try:
+        if cwd:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                rc = main([str(a) for a in args])
+            except SystemExit as ex:  # argparse usage errors
+                rc = ex.code
+    finally:
+        os.chdir(old)
+    r = Result.__new__(Result)
+    r.rc, r.out, r.err = rc, out.getvalue(), err.getvalue()
+    return r
+
+
 @pytest.fixture
 def tool():
+    """Runs the command line in-process (the executable itself: fixture `exe`)."""
+    return run_inprocess
+
+
+@pytest.fixture
+def exe():
+    """Runs the executable postprocess/hopscan-plot in a subprocess."""
     return run_tool
 
 

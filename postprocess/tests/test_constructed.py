@@ -222,7 +222,8 @@ def test_combine_parts_union_of_done_and_seeds(tmp_path):
     assert sc.shape[3] == 2 * S and sc.samples_done == A * B * C * (4 + S)
 
 
-def test_mismatched_files_are_refused(tmp_path, tool):
+def test_mismatched_files_are_refused(tmp_path, exe):
+    tool = exe
     p1 = build_known(str(tmp_path / "a.h5"))
     pN = build_known(str(tmp_path / "n.h5"), N=2000)
     res = tool("map", p1, pN, "-o", tmp_path / "x")
@@ -271,7 +272,8 @@ def test_stats_match_contract_summary(tmp_path):
             assert np.allclose(frac, f[f"summary/{kind}/frac_retrieved"][...])
 
 
-def test_errors_are_one_line(tmp_path, tool):
+def test_errors_are_one_line(tmp_path, exe):
+    tool = exe
     res = tool("map", tmp_path / "nope.h5")
     assert res.rc == 2 and res.err == f"hopscan-plot: error: {tmp_path / 'nope.h5'}: no such file\n"
     txt = tmp_path / "text.h5"
