@@ -105,7 +105,9 @@ def find_transitions(scan, lines=None, level=0.5, quantity="mean", n_boot=1000, 
 
     lines=None takes every line whose observable the scan has. n_boot=0 skips the bootstrap."""
     if lines is None:
-        lines = [ln for ln in LINES if scan.has(line_observable(ln, quantity))]
+        # classic Hopfield: test probes are random starts, not examples: storage line only
+        lines = ["storage"] if getattr(scan, "is_hopfield", False) else [
+            ln for ln in LINES if scan.has(line_observable(ln, quantity))]
     if not 0.0 < ci < 1.0:
         raise HopscanError(f"--ci {ci} must lie between 0 and 1")
     ib_list = range(len(scan.alpha_D)) if alpha_D_idx is None else alpha_D_idx

@@ -131,6 +131,16 @@ def _contour_lines(x, y, Z, level):
     return [ln for ln in gen.lines(level) if len(ln) >= 2]
 
 
+def _alpha_ticks(ax, values):
+    """Log alpha axis: decades for wide ranges; 1-2-5 ticks labelled plainly for narrow ones."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[v > 0]
+    if len(v) and v.max() / v.min() < 30:
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
 def _stroke(width, color="k"):
     return [pe.Stroke(linewidth=width, foreground=color), pe.Normal()]
 
@@ -182,6 +192,7 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
             pc = ax.pcolormesh(xe, ye, np.ma.masked_invalid(Z), cmap=cmap, vmin=vmin,
                                vmax=vmax, shading="flat", rasterized=True)
             ax.set_xscale("log")
+            _alpha_ticks(ax, scan.alpha)
             if ylog_on:
                 ax.set_yscale("log")
             ax.set_xlim(xe[0], xe[-1])
@@ -194,7 +205,7 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
                             path_effects=_stroke(2.6, "w"))
             if transitions:
                 _draw_transitions(ax, transitions, int(scan.L[ic]))
-            ax.set_title(L_label(scan.L[ic]))
+            ax.set_title("" if scan.is_hopfield else L_label(scan.L[ic]))
             if p % ncols == 0:
                 ax.set_ylabel(r"$\alpha_D = D/N$")
             else:
@@ -291,21 +302,21 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         for p, (ib, icp) in enumerate(panels):
             ax = axes[p // ncols][p % ncols]
-            ad = f"$\\alpha_D = {scan.alpha_D[ib]:g}$ (D = {int(scan.D[ib])})"
             if layout == "fig1":
                 for o in observables:
                     mean, sem, n = (s[:, ib, icp] for s in stats[o])
                     _errorbar(ax, scan.alpha, mean, sem, color=OBS_COLOR[o], ls="-",
                               label=observable_label(o, scan.threshold))
-                ax.set_title(f"{ad}, {L_label(scan.L[icp])}")
+                ax.set_title(scan.point_label(ib, icp))
                 ax.legend(loc="best")
             else:
                 for ic in ci:
                     for o in observables:
                         mean, sem, n = (s[:, ib, ic] for s in stats[o])
                         _errorbar(ax, scan.alpha, mean, sem, color=L_colors[ic], ls=OBS_LS[o])
-                ax.set_title(ad)
+                ax.set_title(scan.point_label(ib, None))
             ax.set_xscale("log")
+            _alpha_ticks(ax, scan.alpha)
             ax.set_ylim(-0.05, 1.05)
             ax.axhline(scan.threshold, color="0.6", lw=0.6, ls=(0, (1, 2)), zorder=0)
             if p % ncols == 0:

@@ -406,6 +406,18 @@ class Scan:
             setattr(self, k, v)
 
     @property
+    def is_hopfield(self):
+        """Classic Hopfield scan: no alpha_D / L axes (length 1, value 0), no features."""
+        return self.model == "hopfield"
+
+    def point_label(self, ib, ic):
+        """'alpha_D = 0.05 (D = 20), L = 3' in mathtext; empty for classic Hopfield."""
+        if self.is_hopfield:
+            return ""
+        return (f"$\\alpha_D = {self.alpha_D[ib]:g}$ (D = {int(self.D[ib])})"
+                + ("" if ic is None else f", {L_label(self.L[ic])}"))
+
+    @property
     def shape(self):
         return self.done.shape
 
@@ -490,7 +502,10 @@ class Scan:
         lines.append(f"alpha_D:    {len(self.alpha_D)} values  "
                      f"[{', '.join(f'{a:.4g}' for a in self.alpha_D)}]  "
                      f"(D = {', '.join(str(int(d)) for d in self.D)})")
-        lines.append(f"L:          [{', '.join(fmt_axis_value('L', x) for x in self.L)}]")
+        if self.is_hopfield:
+            lines[-1] = "alpha_D, L: none (classic Hopfield: iid patterns)"
+        else:
+            lines.append(f"L:          [{', '.join(fmt_axis_value('L', x) for x in self.L)}]")
         lines.append(f"samples:    {self.samples_per_point} per grid point")
         lines.append("probes:     " + ", ".join(f"{k} {n}" for k, n in self.n_probes.items()))
         obs = [o for o in OBSERVABLES if self.has(o)]
