@@ -16,8 +16,9 @@ crossing is found again, and the interval is the central `ci` percentile range o
 counts as alpha_c = 0, one that never reaches it as alpha_c = inf, so ci_low = 0 or ci_high =
 inf says the interval leaves the grid; replicates with no crossing in the line's direction are
 left out; boot_ok is the fraction of replicates that cross inside the grid). Only rows whose
-point estimate has status 'ok' get an interval. The generator is numpy's PCG64 seeded by (seed, alpha_D index, L index, line index),
-so the output is reproducible and independent of which lines are asked for.
+point estimate has status 'ok' get an interval. The generator is numpy's PCG64 seeded by
+(seed, alpha_D index, L index, line index), so the output is reproducible and independent of
+which lines are asked for.
 
 D_gen(N, L): the largest D = alpha_D N on the grid at which at least k samples have m_test > 0.9
 at some alpha of the grid (or at a given alpha). A sample "has m_test > 0.9" when the mean of its

@@ -108,6 +108,9 @@ def cmd_dgen(args):
                                                      args.L.split(",")]
     rows = analysis.dgen_table(scans, k=args.k, threshold=args.threshold, alpha=args.alpha,
                                groups=args.groups, L_values=L_values)
+    if not any(r["status"] in ("ok", "edge") for r in rows):
+        raise HopscanError(f"no N and L has {args.k} samples with m_test > {args.threshold:g} "
+                           "at any grid point (lower --k or --threshold, or extend the grid)")
     fits = {}
     for L in sorted({r["L"] for r in rows}, key=lambda x: (x == 0, x)):
         pts = [r for r in rows if r["L"] == L and r["status"] == "ok"]
@@ -126,8 +129,12 @@ def cmd_dgen(args):
         print(f"N = {r['N']:6d}  {scanmod.L_label(r['L']):14s}  D_gen = {r['D_gen']:g}  "
               f"({r['status']})")
     for L, fit in fits.items():
-        print(f"fit {scanmod.L_label(L)}: D_gen ~ N^({fit['slope']:.3f} +- "
-              f"{fit['slope_err']:.3f}) from {fit['n_points']} points")
+        if fit["n_points"] < 2:
+            print(f"fit {scanmod.L_label(L)}: needs D_gen at 2 or more N "
+                  f"(has {fit['n_points']})")
+        else:
+            print(f"fit {scanmod.L_label(L)}: D_gen ~ N^({fit['slope']:.3f} +- "
+                  f"{fit['slope_err']:.3f}) from {fit['n_points']} points")
     _report(paths + [csv_path])
     return 0
 

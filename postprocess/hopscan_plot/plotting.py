@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from .analysis import LINES, fit_power_law  # noqa: E402
+from .analysis import LINES  # noqa: E402
 from .errors import HopscanError, HopscanOutputError  # noqa: E402
 from .scan import OBSERVABLES, L_label, canonical_observable, observable_label  # noqa: E402
 
