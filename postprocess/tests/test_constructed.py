@@ -172,6 +172,8 @@ def test_dgen_recovers_known_slopes(tmp_path, tool):
     assert all(r["status"] == "none" for r in hp.dgen_table(scans, k=13))
     # at a fixed alpha where nobody generalizes
     assert all(r["status"] == "none" for r in hp.dgen_table(scans, alpha=0.5))
+    res = tool("dgen", *paths, "--k", "13", "-o", tmp_path / "none")
+    assert res.rc == 2 and "no N and L has 13 samples" in res.err
     res = tool("dgen", *paths, "-o", tmp_path / "dg")
     assert res.rc == 0, res.err
     for ext in ("png", "pdf", "csv"):

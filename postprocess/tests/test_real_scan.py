@@ -169,3 +169,30 @@ def test_read_while_scan_runs(real_dir, tool):
     assert proc.returncode == 0, log
     res = tool("info", out)
     assert res.rc == 0 and "270/270 samples" in res.out
+
+
+HOPFIELD_CONFIG = """\
+model: hopfield
+N: {N}
+alpha: [0.05, 0.1, 0.14, 0.2, 0.3]
+samples: 3
+probes: {{train: 4, test: 2, feature: 0}}
+dynamics: {{order: random, max_sweeps: 100}}
+seed: {seed}
+"""
+
+
+def test_classic_hopfield_scan(real_dir, tool, tmp_path):
+    """A real classic-Hopfield file (no features, length-1 alpha_D and L axes)."""
+    p = make_real_scan(real_dir, N=300, seed=5, name="hopfield", template=HOPFIELD_CONFIG)
+    sc = hp.load_scans([p])
+    assert sc.is_hopfield and not sc.has("mu") and sc.shape == (5, 1, 1, 3)
+    res = tool("curves", p, "-o", tmp_path / "hc")
+    assert res.rc == 0, res.err
+    _check_figure(tmp_path / "hc")
+    res = tool("transitions", p, "--bootstrap", "100")
+    assert res.rc == 0, res.err
+    rows = [ln.split(",") for ln in res.out.splitlines()[1:]]
+    assert [r[3] for r in rows] == ["storage"]  # the only line of the classic model
+    res = tool("map", p, "--obs", "mu")
+    assert res.rc == 2 and "no feature probes" in res.err
