@@ -903,8 +903,18 @@ static int output_select(hid_t space, int nd, const hsize_t *dims, int lead, con
   return 0;
 }
 
+/* HDF5 1.10.8's MPI-IO driver sets a file view for a collective transfer and, when the transfer
+ * fails, returns without resetting it: every later write through the file (the superblock at
+ * close) then lands at the failed transfer's offset and overwrites finished rows (seen with ROMIO
+ * in test_output_write_error_np3). Collective: puts the default view back. */
+static void output_reset_view(output_t *o) {
+  void *h = NULL;
+  if (H5Fget_vfd_handle(o->file, H5P_DEFAULT, &h) >= 0 && h)
+    MPI_File_set_view(*(MPI_File *)h, 0, MPI_BYTE, MPI_BYTE, "native", MPI_INFO_NULL);
+}
+
 /* Collective read or write of the blocks of `units` (see output_select) between dset and a packed
- * buffer in unit order. Every rank calls it; count may be 0. */
+ * buffer in unit order. Every rank calls it; count may be 0. Returns the agreed status. */
 static int output_xfer(output_t *o, bool write, hid_t dset, const char *name, hid_t mtype, int lead,
                        const int64_t *units, int64_t count, void *buf, err_t *e) {
   int rc = 0;
@@ -944,6 +954,9 @@ done:
     H5Sclose(ms);
   if (fs >= 0)
     H5Sclose(fs);
+  rc = output_agree(o->comm, rc, e);
+  if (rc)
+    output_reset_view(o);
   return rc;
 }
 
@@ -1021,8 +1034,8 @@ static int output_summarize(output_t *o, const int64_t *pts, int64_t npts, err_t
         continue; /* its summaries stay NaN; same decision on every rank */
       char name[96];
       snprintf(name, sizeof name, "/probes/%s/m", config_probe_names[k]);
-      rc = output_xfer(o, false, o->d_m[k], name, H5T_NATIVE_FLOAT, 3, mine + lo, cnt, m, e);
-      TRY(e, rc, output_agree(o->comm, rc, e), done);
+      TRY(e, rc, output_xfer(o, false, o->d_m[k], name, H5T_NATIVE_FLOAT, 3, mine + lo, cnt, m, e),
+          done);
       for (int64_t j = 0; j < cnt; j++) {
         double out[SUM_KINDS];
         output_point_summary(m + j * o->S * n, o->done + mine[lo + j] * o->S, o->S, n, o->threshold,
@@ -1032,9 +1045,10 @@ static int output_summarize(output_t *o, const int64_t *pts, int64_t npts, err_t
       }
       for (int q = 0; q < SUM_KINDS; q++) {
         snprintf(name, sizeof name, "/summary/%s/%s", config_probe_names[k], output_sum_names[q]);
-        rc = output_xfer(o, true, o->d_sum[k][q], name, H5T_NATIVE_DOUBLE, 3, mine + lo, cnt,
-                         vals + q * cap, e);
-        TRY(e, rc, output_agree(o->comm, rc, e), done);
+        TRY(e, rc,
+            output_xfer(o, true, o->d_sum[k][q], name, H5T_NATIVE_DOUBLE, 3, mine + lo, cnt,
+                        vals + q * cap, e),
+            done);
       }
     }
   }
@@ -1149,7 +1163,11 @@ int output_open(output_t **out, const char *path, const config_t *c, bool overwr
   /* Every rank reads all done flags (small: one byte per task). */
   if (H5Dread(o->d_done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, o->dxpl, o->done) < 0)
     rc = H5FAIL(e, ERR_RUNTIME, "%s: reading /samples/done", o->path);
-  TRY(e, rc, output_agree(comm, rc, e), fail);
+  rc = output_agree(comm, rc, e);
+  if (rc) {
+    output_reset_view(o);
+    goto fail;
+  }
   if (resumed)
     TRY(e, rc, output_summarize_all_done(o, e), fail);
   *out = o;
@@ -1269,21 +1287,22 @@ int output_write_epoch(output_t *o, const task_result_t *res, int64_t nres, err_
     for (int64_t i = 0; i < nres; i++)
       memcpy(fb + i * n, res[rows[i].idx].m[k], (size_t)n * sizeof *fb);
     snprintf(name, sizeof name, "/probes/%s/m", config_probe_names[k]);
-    rc = output_xfer(o, true, o->d_m[k], name, H5T_NATIVE_FLOAT, 4, tids, nres, buf, e);
-    TRY(e, rc, output_agree(o->comm, rc, e), done);
+    TRY(e, rc, output_xfer(o, true, o->d_m[k], name, H5T_NATIVE_FLOAT, 4, tids, nres, buf, e),
+        done);
     int32_t *ib = buf;
     for (int64_t i = 0; i < nres; i++)
       memcpy(ib + i * n, res[rows[i].idx].sweeps[k], (size_t)n * sizeof *ib);
     snprintf(name, sizeof name, "/probes/%s/sweeps", config_probe_names[k]);
-    rc = output_xfer(o, true, o->d_sweeps[k], name, H5T_NATIVE_INT32, 4, tids, nres, buf, e);
-    TRY(e, rc, output_agree(o->comm, rc, e), done);
+    TRY(e, rc, output_xfer(o, true, o->d_sweeps[k], name, H5T_NATIVE_INT32, 4, tids, nres, buf, e),
+        done);
   }
   TRY(e, rc, output_flush(o, e), done);
   MPI_Barrier(o->comm); /* sync-barrier-sync: rows are on disk everywhere before any done flag */
 
   /* 2. done flags, only after the rows are flushed. */
-  rc = output_xfer(o, true, o->d_done, "/samples/done", H5T_NATIVE_UINT8, 4, tids, nres, ones, e);
-  TRY(e, rc, output_agree(o->comm, rc, e), done);
+  TRY(e, rc,
+      output_xfer(o, true, o->d_done, "/samples/done", H5T_NATIVE_UINT8, 4, tids, nres, ones, e),
+      done);
   for (int64_t i = 0; i < total; i++)
     o->done[all[i]] = 1;
   TRY(e, rc, output_flush(o, e), done);

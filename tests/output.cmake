@@ -14,3 +14,10 @@ hopscan_cli_test(output_concurrent NP 0 TIMEOUT 300 LABELS "mpi;output"
 # `hopscan status` usage errors and help.
 hopscan_cli_test(output_status_cli NP 0 LABELS "cli;output"
                  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/output_status_cli.sh)
+
+# A failed write during an epoch at 3 ranks, with ROMIO: Open MPI's default OMPIO deadlocks when a
+# collective write fails at >= 3 ranks (see docs/output.md), ROMIO reports it on every rank.
+hopscan_mpi_test(test_output_write_error_np3 ${CMAKE_CURRENT_SOURCE_DIR}/test_output.c NP 3
+                 EXE test_output ARGS write-error)
+set_tests_properties(test_output_write_error_np3 PROPERTIES TIMEOUT 120 LABELS "mpi;output"
+                     ENVIRONMENT "${HOPSCAN_TEST_ENV};OMPI_MCA_io=romio321")

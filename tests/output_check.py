@@ -2,13 +2,15 @@
 """Checks a hopscan output file against the contract (DESIGN.md "Output HDF5 file") with h5py.
 
 usage: output_check.py [--synthetic] [--complete] OUT.h5
+       output_check.py --same-metadata BEFORE.h5 AFTER.h5
 
 Checks root attributes (types, config hash), /provenance, /grid axes and dimension scales, the
 shape and type of every /probes, /samples and /summary dataset, a `description` on every
 dataset, plausible values in every row marked done, and that /summary equals a recomputation
 from /probes and /samples/done. --synthetic: the rows also equal the synthetic values written
 by tests/test_output.c and rows not marked done are still the fill values. --complete: every
-sample must be done. Exit status 0 when everything holds, 1 otherwise (with one line per
+sample must be done. --same-metadata: AFTER differs from BEFORE (a copy of the same file taken
+earlier) only inside the raw data of its datasets, i.e. no metadata was rewritten. Exit status 0 when everything holds, 1 otherwise (with one line per
 problem). Usable on a file that a scan is writing at the same moment.
 """
 import hashlib
@@ -45,7 +47,40 @@ def syn_sweeps(tid, k, j):
     return -1 if (j == 1 and tid % 4 == 0) else tid * 100 + j + k * 10
 
 
+def raw_ranges(path):
+    """Byte ranges [start, end) of the raw data of every contiguous dataset."""
+    out = []
+    with h5py.File(path, "r", locking=False) as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                off = obj.id.get_offset()
+                if off is not None:
+                    out.append((off, off + obj.id.get_storage_size()))
+        f.visititems(visit)
+    return sorted(out)
+
+
+def same_metadata(a, b):
+    """Every byte of b outside the datasets' raw data equals a: nothing but raw data changed."""
+    ra, rb = raw_ranges(a), raw_ranges(b)
+    need(ra == rb, "same dataset placement")
+    da, db = open(a, "rb").read(), open(b, "rb").read()
+    need(len(da) == len(db), f"same file size ({len(da)} vs {len(db)})")
+    mask = bytearray(b"\x01") * min(len(da), len(db))
+    for lo, hi in rb:
+        mask[lo:hi] = bytes(hi - lo)
+    diff = [i for i in range(len(mask)) if mask[i] and da[i] != db[i]]
+    need(not diff, f"metadata bytes unchanged (first differing offsets {diff[:5]})")
+    for p in problems:
+        print(f"output_check: FAILED: {p}")
+    if not problems:
+        print(f"output_check: {b}: only raw data changed since {a} ({len(rb)} datasets)")
+    return 1 if problems else 0
+
+
 def main(argv):
+    if argv and argv[0] == "--same-metadata":
+        return same_metadata(argv[1], argv[2])
     synthetic = "--synthetic" in argv
     complete = "--complete" in argv
     paths = [a for a in argv if not a.startswith("--")]

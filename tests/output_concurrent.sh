@@ -59,7 +59,10 @@ check "the killed writer's lock file is still there" test -e "$dir/out.h5.lock"
 $PY "$SRC/tests/output_lock_holder.py" --probe "$dir/out.h5.lock"
 check "the lock died with the writer" test $? = 0
 
+cp "$dir/out.h5" "$dir/before.h5"
 check "resume after kill -9 keeps the done flags and completes" "${MPIRUN[@]}" "$T" resume "$dir"
+check "resume, epochs and close changed raw data only (no metadata rewritten)" \
+  $PY "$SRC/tests/output_check.py" --same-metadata "$dir/before.h5" "$dir/out.h5"
 check "complete file passes the contract check" \
   $PY "$SRC/tests/output_check.py" --synthetic --complete "$dir/out.h5"
 "$HOPSCAN" status "$dir/out.h5" >"$dir/status3.txt" 2>&1
