@@ -153,7 +153,8 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
     Returns the written paths."""
     name = canonical_observable(obs)
     kind, stat = OBSERVABLES[name]
-    mean, _, _ = scan.stats(name)
+    mean, _, nsamp = scan.stats(name)
+    slots = scan.exists.sum(axis=3)
     if level is None:
         level = scan.threshold if stat == "m" else 0.5
     L_idx = list(range(len(scan.L))) if L_idx is None else list(L_idx)
@@ -183,6 +184,7 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
         leg_ax.axis("off")
         pc = None
         missing = False
+        incomplete = False
         handles = []
         for p, ic in enumerate(L_idx):
             ax = axes[p // ncols][p % ncols]
@@ -203,6 +205,12 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
                     yy = np.exp(ln[:, 1]) if ylog_on else ln[:, 1]
                     ax.plot(np.exp(ln[:, 0]), yy, color="k", lw=1.2,
                             path_effects=_stroke(2.6, "w"))
+            part = (nsamp[:, :, ic] > 0) & (nsamp[:, :, ic] < slots[:, :, ic])
+            for ia, ib in zip(*np.nonzero(part)):  # cells whose mean uses only some samples
+                incomplete = True
+                ax.add_patch(matplotlib.patches.Rectangle(
+                    (xe[ia], ye[ib]), xe[ia + 1] - xe[ia], ye[ib + 1] - ye[ib], fill=False,
+                    hatch="////", edgecolor="0.9", linewidth=0.0, zorder=2))
             if transitions:
                 _draw_transitions(ax, transitions, int(scan.L[ic]))
             ax.set_title("" if scan.is_hopfield else L_label(scan.L[ic]))
@@ -239,6 +247,10 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
         if missing:
             handles.append(matplotlib.patches.Patch(facecolor="0.85", edgecolor="0.5",
                                                     label="no done samples"))
+        if incomplete:
+            handles.append(matplotlib.patches.Patch(facecolor="0.35", edgecolor="0.9",
+                                                    hatch="////", linewidth=0.0,
+                                                    label="some samples done"))
         leg_ax.legend(handles=handles, loc="center", ncol=len(handles), frameon=True,
                       facecolor="0.55", edgecolor="none", framealpha=1.0, fontsize=7.5,
                       borderaxespad=0.0, handlelength=2.6)

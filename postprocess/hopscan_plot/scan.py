@@ -219,13 +219,14 @@ class FileData:
             self.n_probes[kind] = n
             if n == 0:
                 continue
-            m = np.asarray(ds[...], dtype=np.float64)
-            ok = self.done & np.all(np.isfinite(m), axis=4)
-            with np.errstate(invalid="ignore"):
-                sm = m.mean(axis=4)
-                sf = (m > self.threshold).mean(axis=4)
-            sm[~ok] = np.nan
-            sf[~ok] = np.nan
+            sm = np.full((A, B, C, self.S), np.nan)
+            sf = np.full((A, B, C, self.S), np.nan)
+            for ia in range(A):  # one alpha at a time: bounded memory for large scans
+                m = np.asarray(ds[ia], dtype=np.float64)
+                ok = self.done[ia] & np.all(np.isfinite(m), axis=3)
+                with np.errstate(invalid="ignore"):
+                    sm[ia] = np.where(ok, m.mean(axis=3), np.nan)
+                    sf[ia] = np.where(ok, (m > self.threshold).mean(axis=3), np.nan)
             self.sample_m[kind] = sm
             self.sample_frac[kind] = sf
 
