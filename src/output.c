@@ -22,6 +22,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -794,11 +795,35 @@ done:
   return rc;
 }
 
+/* Removes OUT.tmp-* files left by runs killed while creating OUT. Called with the lock held, so
+ * no other hopscan is creating OUT now. Best effort: failures are ignored. */
+static void output_remove_stale_temps(const char *path) {
+  char dir[4096], prefix[1024];
+  output_dirname(path, dir, sizeof dir);
+  const char *slash = strrchr(path, '/');
+  snprintf(prefix, sizeof prefix, "%s.tmp-", slash ? slash + 1 : path);
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct dirent *de;
+  size_t n = strlen(prefix);
+  while ((de = readdir(d)) != NULL) {
+    if (strncmp(de->d_name, prefix, n) != 0 || !de->d_name[n])
+      continue;
+    char full[8192];
+    snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
+    if (unlink(full) == 0)
+      fprintf(stderr, "hopscan: removed %s (left by a run killed while creating %s)\n", full, path);
+  }
+  closedir(d);
+}
+
 /* Rank 0: directory check, lock, resume check or creation. Sets *resumed. */
 static int output_prepare(output_t *o, const config_t *c, bool overwrite, int *resumed, err_t *e) {
   *resumed = 0;
   CHECK(e, output_check_dir(o->path, e));
   CHECK(e, output_lock(o->path, &o->lock_fd, e));
+  output_remove_stale_temps(o->path);
   struct stat st;
   bool exists = stat(o->path, &st) == 0;
   if (!exists && errno != ENOENT)
@@ -1383,7 +1408,7 @@ done:
 }
 
 static void output_pct(FILE *out, const char *label, int64_t done, int64_t total) {
-  fprintf(out, "  %-16s %8lld / %-8lld (%5.1f %%)\n", label, (long long)done, (long long)total,
+  fprintf(out, "  %-18s %8lld / %-8lld %5.1f %%\n", label, (long long)done, (long long)total,
           total ? 100.0 * (double)done / (double)total : 0.0);
 }
 

@@ -40,7 +40,7 @@ check "h5py reads the file while it is open for writing" \
 check "status reads the file while it is open for writing" test $? = 0
 cat "$dir/status1.txt"
 check "status: done/total" grep -q "samples done: 13 / 36 (36.1 %): incomplete" "$dir/status1.txt"
-check "status: per L" grep -qE "L = dense +[0-9]+ / 18 " "$dir/status1.txt"
+check "status: per L" grep -qE "L = dense +[0-9]+ / 18 +[0-9.]+ %" "$dir/status1.txt"
 check "status: per alpha_D" grep -qE "alpha_D = 0.05 +[0-9]+ / 12 " "$dir/status1.txt"
 check "status: config text" grep -q "^  seed: 5$" "$dir/status1.txt"
 $PY "$SRC/tests/output_lock_holder.py" --probe "$dir/out.h5.lock"
@@ -67,4 +67,29 @@ check "complete file passes the contract check" \
   $PY "$SRC/tests/output_check.py" --synthetic --complete "$dir/out.h5"
 "$HOPSCAN" status "$dir/out.h5" >"$dir/status3.txt" 2>&1
 check "status on the complete file" grep -q "samples done: 36 / 36 (100.0 %): complete" "$dir/status3.txt"
+# kill -9 during creation, fresh and with --overwrite (about 100 MB, built in ~0.3 s): the output
+# path never holds a half-made file; it is absent, the old complete file, or the new one.
+MPIRUN1=(${HOPSCAN_MPIRUN} --allow-run-as-root --oversubscribe --bind-to none -np 1)
+seen=
+for delay in 0 0.05 0.1 0.15 0.2 0.3 0.5 1.5; do
+  rm -f "$dir/create.pid"
+  "${MPIRUN1[@]}" "$T" create "$dir" >/dev/null 2>&1 &
+  cw=$!
+  for _ in $(seq 1 500); do [ -s "$dir/create.pid" ] && break; sleep 0.01; done
+  sleep "$delay"
+  kill -9 "$(cat "$dir/create.pid")" 2>/dev/null
+  wait "$cw" 2>/dev/null
+  if [ -e "$dir/big.h5" ]; then
+    check "after kill -9 at +$delay s during creation the file is complete" \
+      $PY "$SRC/tests/output_check.py" "$dir/big.h5"
+    seen="$seen present"
+  else
+    seen="$seen absent"
+  fi
+done
+echo "output after each kill:$seen"
+check "the first creation after the kills removed their temporary files" \
+  test "$(ls "$dir" | grep -c 'big.h5.tmp-')" = 0
+rm -f "$dir"/big.h5*
+
 exit $fail

@@ -641,6 +641,31 @@ static int mode_resume(const char *dir) {
   return test_failures;
 }
 
+/* create mode: writes its pid to DIR/create.pid, then creates DIR/big.h5 afresh (about 100 MB)
+ * and closes it; tests/output_concurrent.sh kills it with -9 at several moments. */
+static int mode_create(const char *dir) {
+  char path[512], p[600];
+  snprintf(path, sizeof path, "%s/big.h5", dir);
+  snprintf(p, sizeof p, "%s/create.pid", dir);
+  FILE *f = fopen(p, "w");
+  if (f) {
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
+  }
+  static const char big[] = "model: rfhm\nN: 1000\nalpha: [1.0]\nalpha_D: [1.0]\nL: [1]\n"
+                            "samples: 4000\nprobes: {train: 1000, test: 1000, feature: 1000}\n";
+  config_t c;
+  config_init(&c);
+  load(&c, big);
+  err_t e;
+  output_t *o = NULL;
+  T_OK(&e, output_open(&o, path, &c, true, MPI_COMM_WORLD, &e));
+  if (o)
+    T_OK(&e, output_close(o, &e));
+  config_free(&c);
+  return test_failures;
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -649,6 +674,8 @@ int main(int argc, char **argv) {
   int fails = 0;
   if (argc == 3 && !strcmp(argv[1], "hold")) {
     fails = mode_hold(argv[2]);
+  } else if (argc == 3 && !strcmp(argv[1], "create")) {
+    fails = mode_create(argv[2]);
   } else if (argc == 3 && !strcmp(argv[1], "resume")) {
     fails = mode_resume(argv[2]);
   } else {
