@@ -317,3 +317,25 @@ def warn(msg):
 
 __all__ = ["LINES", "OBSERVABLES", "crossing_alpha", "find_transitions", "dgen_table",
            "fit_power_law", "write_transitions_csv", "read_transitions_csv", "write_dgen_csv"]
+
+
+# Replica-symmetric lines of the dense RFHM with Gaussian coefficients (arXiv:2303.16880; values
+# from the authors' saddle_point/*/alphac_*.txt as listed in SCIENCE.md): features are retrieved
+# above alpha_L(alpha_D) (learning), examples below alpha_S(alpha_D) (storage).
+THEORY_DENSE = {
+    "learning": ([0.002, 0.005, 0.01, 0.02, 0.05, 0.10, 0.12, 0.127],
+                 [0.016, 0.043, 0.092, 0.209, 0.778, 4.10, 11.0, 19.0]),
+    "storage": ([0.002, 0.005, 0.01, 0.02, 0.05, 0.10, 0.2, 1.0],
+                [0.0174, 0.0268, 0.0365, 0.0486, 0.068, 0.0841, 0.0996, 0.126]),
+}
+
+
+def theory_alpha(line, alpha_D):
+    """alpha_L or alpha_S of the dense Gaussian RFHM at alpha_D (log-log interpolation of the
+    table; NaN outside it)."""
+    xs, ys = THEORY_DENSE[line]
+    a = np.atleast_1d(np.asarray(alpha_D, dtype=np.float64))
+    out = np.full(a.shape, np.nan)
+    ok = (a >= xs[0]) & (a <= xs[-1])
+    out[ok] = np.exp(np.interp(np.log(a[ok]), np.log(xs), np.log(ys)))
+    return out if np.ndim(alpha_D) else float(out[0])

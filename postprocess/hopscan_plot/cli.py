@@ -66,7 +66,8 @@ def cmd_map(args):
             rows = analysis.read_transitions_csv(args.transitions)
     paths = plotting.plot_map(sc, args.obs, _default_prefix(args, f"map-{args.obs}"),
                               formats=_formats(args), level=args.level, transitions=rows,
-                              L_idx=L_idx, cmap=args.cmap, ylog=args.ylog, title=args.title)
+                              L_idx=L_idx, cmap=args.cmap, ylog=args.ylog, title=args.title,
+                              theory=args.theory)
     _report(paths)
     return 0
 
@@ -79,7 +80,7 @@ def cmd_curves(args):
     obs = None if not args.obs else [s.strip() for s in args.obs.split(",") if s.strip()]
     paths = plotting.plot_curves(sc, _default_prefix(args, "curves"), formats=_formats(args),
                                  alpha_D_idx=bi, L_idx=ci, observables=obs, layout=args.layout,
-                                 title=args.title)
+                                 title=args.title, theory=args.theory)
     _report(paths)
     return 0
 
@@ -192,6 +193,9 @@ def build_parser():
     s.add_argument("--cmap", default="viridis", help="colormap (default viridis)")
     s.add_argument("--ylog", choices=["auto", "log", "linear"], default="auto",
                    help="alpha_D axis scale (default auto: log when the values span >= 4x)")
+    s.add_argument("--theory", action="store_true",
+                   help="draw the dense Gaussian RFHM's learning and storage lines "
+                        "(arXiv:2303.16880) on the dense panel")
     trans_opts(s, "--trans-level")
     s.set_defaults(func=cmd_map)
 
@@ -206,6 +210,9 @@ def build_parser():
     s.add_argument("--layout", choices=["auto", "fig1", "fig3a"], default="auto",
                    help="fig1: one panel per (alpha_D, L); fig3a: one panel per alpha_D, colour "
                         "per L (default: fig1 for a single (alpha_D, L))")
+    s.add_argument("--theory", action="store_true",
+                   help="mark the dense Gaussian RFHM's learning transition alpha_L(alpha_D) "
+                        "(arXiv:2303.16880) with a vertical dashed line")
     s.set_defaults(func=cmd_curves)
 
     s = sub.add_parser("transitions", help="transition alphas with bootstrap CIs, as CSV")

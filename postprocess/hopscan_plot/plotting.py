@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from .analysis import LINES  # noqa: E402
+from .analysis import LINES, THEORY_DENSE, theory_alpha  # noqa: E402
 from .errors import HopscanError, HopscanOutputError  # noqa: E402
 from .scan import OBSERVABLES, L_label, canonical_observable, observable_label  # noqa: E402
 
@@ -146,11 +146,13 @@ def _stroke(width, color="k"):
 
 
 def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transitions=None,
-             L_idx=None, cmap="viridis", ylog="auto", title=None, vmin=None, vmax=None):
+             L_idx=None, cmap="viridis", ylog="auto", title=None, vmin=None, vmax=None,
+             theory=False):
     """alpha x alpha_D heatmap of the mean of obs over done samples, one panel per L, with the
     retrieval contour at `level` (default: the retrieval threshold for m, 0.5 for frac) and
     optional transition rows (from find_transitions or read_transitions_csv) drawn as lines.
-    Returns the written paths."""
+    theory=True adds the dense Gaussian RFHM's learning and storage lines (analysis.THEORY_DENSE)
+    to the dense (L = D) panel. Returns the written paths."""
     name = canonical_observable(obs)
     kind, stat = OBSERVABLES[name]
     mean, _, nsamp = scan.stats(name)
@@ -173,8 +175,16 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
     ncols = min(npan, 4)
     nrows = int(math.ceil(npan / ncols))
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(2.5 * ncols + 1.1, 2.25 * nrows + 1.0))
-        gs = fig.add_gridspec(nrows + 1, ncols, height_ratios=[1.0] * nrows + [0.12])
+        sub = np.ix_(range(len(scan.alpha)), range(len(scan.alpha_D)), L_idx)
+        n_leg = (1 + len({r["line"] for r in transitions or []})
+                 + 2 * bool(theory and 0 in [int(scan.L[i]) for i in L_idx])
+                 + bool(np.any(~np.isfinite(mean[sub])))
+                 + bool(np.any((nsamp[sub] > 0) & (nsamp[sub] < slots[sub]))))
+        leg_cols = min(n_leg, 2 * ncols)
+        leg_rows = int(math.ceil(n_leg / leg_cols))
+        fig = plt.figure(figsize=(2.5 * ncols + 1.1, 2.25 * nrows + 0.8 + 0.2 * leg_rows))
+        gs = fig.add_gridspec(nrows + 1, ncols,
+                              height_ratios=[1.0] * nrows + [0.11 * leg_rows])
         axes = np.empty((nrows, ncols), dtype=object)
         for r in range(nrows):
             for c in range(ncols):
@@ -185,6 +195,7 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
         pc = None
         missing = False
         incomplete = False
+        theory_drawn = False
         handles = []
         for p, ic in enumerate(L_idx):
             ax = axes[p // ncols][p % ncols]
@@ -213,6 +224,13 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
                     hatch="////", edgecolor="0.9", linewidth=0.0, zorder=2))
             if transitions:
                 _draw_transitions(ax, transitions, int(scan.L[ic]))
+            if theory and int(scan.L[ic]) == 0 and not scan.is_hopfield:
+                theory_drawn = True
+                for ln, ls in (("learning", "--"), ("storage", ":")):
+                    yy = np.geomspace(max(ye[0], THEORY_DENSE[ln][0][0]),
+                                      min(ye[-1], THEORY_DENSE[ln][0][-1]), 100)
+                    ax.plot(theory_alpha(ln, yy), yy, color="0.95", ls=ls, lw=1.0, zorder=3,
+                            path_effects=_stroke(2.0, "0.2"))
             ax.set_title("" if scan.is_hopfield else L_label(scan.L[ic]))
             if p % ncols == 0:
                 ax.set_ylabel(r"$\alpha_D = D/N$")
@@ -244,6 +262,11 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
                     handles.append(Line2D([], [], color=st["color"], ls=st["ls"],
                                           marker=st["marker"], lw=1.3,
                                           path_effects=_stroke(2.6), label=f"{ln}"))
+        if theory_drawn:
+            for ln, ls in (("learning", "--"), ("storage", ":")):
+                handles.append(Line2D([], [], color="0.95", ls=ls, lw=1.0,
+                                      path_effects=_stroke(2.0, "0.2"),
+                                      label=f"{ln} (theory)"))
         if missing:
             handles.append(matplotlib.patches.Patch(facecolor="0.85", edgecolor="0.5",
                                                     label="no done samples"))
@@ -251,7 +274,8 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
             handles.append(matplotlib.patches.Patch(facecolor="0.35", edgecolor="0.9",
                                                     hatch="////", linewidth=0.0,
                                                     label="some samples done"))
-        leg_ax.legend(handles=handles, loc="center", ncol=len(handles), frameon=True,
+        leg_ax.legend(handles=handles, loc="center", ncol=min(len(handles), 2 * ncols),
+                      frameon=True,
                       facecolor="0.55", edgecolor="none", framealpha=1.0, fontsize=7.5,
                       borderaxespad=0.0, handlelength=2.6)
         what = title if title is not None else f"mean {lbl}" if stat == "m" else lbl
@@ -283,13 +307,14 @@ def _draw_transitions(ax, rows, L):
 
 
 def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=None,
-                observables=None, layout="auto", title=None):
+                observables=None, layout="auto", title=None, theory=False):
     """Observables against alpha with sem error bars.
 
     layout 'fig1' (default when one alpha_D and one L are selected): one panel per (alpha_D, L)
     with m_train, m_test, mu. layout 'fig3a' (default otherwise): one panel per alpha_D, one
     colour per L, one line style per observable (m_test solid, mu dashed, m_train dotted).
-    Returns the written paths."""
+    theory=True marks the dense Gaussian RFHM's learning transition alpha_L(alpha_D) with a
+    vertical dashed line (as in the paper's Fig. 3a). Returns the written paths."""
     bi = list(range(len(scan.alpha_D))) if alpha_D_idx is None else list(alpha_D_idx)
     ci = list(range(len(scan.L))) if L_idx is None else list(L_idx)
     if layout == "auto":
@@ -327,6 +352,10 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
                         mean, sem, n = (s[:, ib, ic] for s in stats[o])
                         _errorbar(ax, scan.alpha, mean, sem, color=L_colors[ic], ls=OBS_LS[o])
                 ax.set_title(scan.point_label(ib, None))
+            if theory and not scan.is_hopfield:
+                aL = theory_alpha("learning", scan.alpha_D[ib])
+                if np.isfinite(aL) and scan.alpha.min() <= aL <= scan.alpha.max():
+                    ax.axvline(aL, color="0.3", ls="--", lw=0.8, zorder=0)
             ax.set_xscale("log")
             _alpha_ticks(ax, scan.alpha)
             ax.set_ylim(-0.05, 1.05)
@@ -343,6 +372,9 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
             h = [Line2D([], [], color=L_colors[ic], label=L_label(scan.L[ic])) for ic in ci]
             h += [Line2D([], [], color="0.45", ls=OBS_LS[o],
                          label=observable_label(o, scan.threshold)) for o in observables]
+            if theory:
+                h.append(Line2D([], [], color="0.3", ls="--", lw=0.8,
+                                label=r"$\alpha_L$ theory (dense, Gaussian $c$)"))
             axes[0][0].legend(handles=h, loc="best")
         fig.suptitle(_title(scan, title))
         return _save(fig, prefix, formats)

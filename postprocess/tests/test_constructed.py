@@ -320,3 +320,15 @@ def test_missing_observable(tmp_path, tool):
     assert res.rc == 0, res.err
     res = tool("transitions", p, "--bootstrap", "50")
     assert res.rc == 0 and "learning" not in res.out and "storage" in res.out
+
+
+def test_theory_lines_interpolate_the_table():
+    from hopscan_plot.analysis import THEORY_DENSE, theory_alpha
+
+    for line, (xs, ys) in THEORY_DENSE.items():
+        assert np.allclose(theory_alpha(line, np.array(xs)), ys, rtol=1e-12)
+        assert math.isnan(theory_alpha(line, xs[0] / 2))
+        assert math.isnan(theory_alpha(line, xs[-1] * 2))
+    # between two table points: geometric interpolation
+    assert theory_alpha("learning", math.sqrt(0.01 * 0.02)) == pytest.approx(
+        math.sqrt(0.092 * 0.209))

@@ -63,6 +63,7 @@ def test_map_all_observables(real_scan, tool, exe, tmp_path):
             assert _is_png(tmp_path / f"map-{obs}.png")
         assert res.err == ""  # complete scan: no completion note
     res = tool("map", real_scan, "--transitions", "--bootstrap", "100", "--L", "3,dense",
+               "--theory",
                "-o", tmp_path / "map-tr.png")
     assert res.rc == 0, res.err
     assert _is_png(tmp_path / "map-tr.png") and not os.path.exists(tmp_path / "map-tr.pdf")
@@ -72,7 +73,7 @@ def test_curves_fig1_and_fig3a(real_scan, tool, tmp_path):
     res = tool("curves", real_scan, "--alpha-D", "0.05", "--L", "3", "-o", tmp_path / "fig1")
     assert res.rc == 0, res.err
     _check_figure(tmp_path / "fig1")
-    res = tool("curves", real_scan, "--L", "1,3,dense", "-o", tmp_path / "fig3a")
+    res = tool("curves", real_scan, "--L", "1,3,dense", "--theory", "-o", tmp_path / "fig3a")
     assert res.rc == 0, res.err
     _check_figure(tmp_path / "fig3a")
 
