@@ -14,8 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- layout -----------------------------------------------------------------------------------
- */
+/* ---- layout ---------------------------------------------------------------------------------- */
 
 static int64_t sched_workers(int64_t ranks) {
   return ranks > 1 ? ranks - 1 : 1;
@@ -63,8 +62,7 @@ int64_t scheduler_group_of(int64_t ranks, int64_t g, int64_t rank) {
   return extra + (w - extra * (base + 1)) / base;
 }
 
-/* ---- waiting without spinning a core ------------------------------------------------------------
- */
+/* ---- waiting without spinning a core --------------------------------------------------------- */
 
 /* Open MPI 4.1 busy-polls inside blocking receives and collectives (TOOLCHAIN.md): every wait of
  * the protocol tests a non-blocking operation and naps between tests. The nap starts at 20 us and
@@ -89,8 +87,7 @@ static void sched_wait(MPI_Request *req) {
   }
 }
 
-/* ---- messages -----------------------------------------------------------------------------------
- */
+/* ---- messages -------------------------------------------------------------------------------- */
 
 enum { TAG_REQUEST = 101, TAG_ORDER = 102 };
 
@@ -180,8 +177,7 @@ static int sched_epoch(MPI_Comm comm, const scheduler_ops_t *ops, progress_t *p,
   return rc;
 }
 
-/* ---- the three roles ---------------------------------------------------------------------------
- */
+/* ---- the three roles ------------------------------------------------------------------------- */
 
 /* K = 1: the one rank is master and worker. */
 static int sched_run_serial(MPI_Comm comm, MPI_Comm group, const int64_t *tasks, int64_t n_tasks,
@@ -444,8 +440,7 @@ int scheduler_run(MPI_Comm comm, MPI_Comm group, const int64_t *tasks, int64_t n
   return stats->stopped ? ERR_STOPPED : 0;
 }
 
-/* ---- the `run` subcommand -----------------------------------------------------------------------
- */
+/* ---- the `run` subcommand -------------------------------------------------------------------- */
 
 /* Results a group leader holds between epochs, and what a task needs. */
 typedef struct sched_scan {
