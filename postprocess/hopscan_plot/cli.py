@@ -93,6 +93,15 @@ def cmd_transitions(args):
     else:
         analysis.write_transitions_csv(rows, args.output)
         print(f"wrote {args.output}")
+    if args.plot:
+        from . import plotting
+
+        paths = plotting.plot_transitions(sc, rows, args.plot, formats=_formats(args),
+                                          theory=args.theory)
+        if args.output in (None, "-"):
+            _note("wrote " + ", ".join(paths))  # standard output holds the CSV
+        else:
+            _report(paths)
     return 0
 
 
@@ -219,6 +228,11 @@ def build_parser():
     s.add_argument("files", nargs="+", metavar="SCAN.h5")
     s.add_argument("-o", "--output", metavar="CSV", help="CSV file (default: standard output)")
     s.add_argument("--L", default="all", help="L values (default all)")
+    s.add_argument("--plot", metavar="PREFIX",
+                   help="also draw the lines in the alpha-alpha_D plane (PREFIX.png, .pdf)")
+    fmt(s)
+    s.add_argument("--theory", action="store_true",
+                   help="with --plot: add the dense Gaussian RFHM's learning and storage lines")
     trans_opts(s, "--level")
     s.set_defaults(func=cmd_transitions)
 

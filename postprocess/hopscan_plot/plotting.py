@@ -448,3 +448,68 @@ def plot_dgen(rows, fits, prefix="dgen", formats=None, k=10, threshold=0.9, titl
                      f"largest $D$ with $\\geq {k}$ samples $m^{{\\mathrm{{test}}}} > "
                      f"{threshold:g}$")
         return _save(fig, prefix, formats)
+
+
+TRANS_LS = {"learning": "--", "generalization": "-", "storage": ":"}
+TRANS_MARK = {"learning": "o", "generalization": "s", "storage": "^"}
+
+
+def plot_transitions(scan, rows, prefix="transitions", formats=None, theory=False, title=None,
+                     ylog="auto"):
+    """The transition lines alone in the alpha-alpha_D plane (the phase diagram of the paper's
+    Fig. 2): one colour per L, one line style per transition (learning dashed, generalization
+    solid, storage dotted), bootstrap intervals as horizontal bars. Returns the written paths."""
+    Ls = sorted({int(r["L"]) for r in rows}, key=lambda x: (x == 0, x))
+    sparse = [L for L in Ls if L != 0]
+    cmap = plt.get_cmap("plasma")
+    colors = {L: ("k" if L == 0 else cmap(0.05 + 0.75 * sparse.index(L) / max(len(sparse) - 1,
+                                                                             1))) for L in Ls}
+    ylog_on = _use_log(scan.alpha_D, ylog)
+    lines_present = [ln for ln in LINES if any(r["line"] == ln for r in rows)]
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(5.4, 3.4))
+        ax = fig.subplots()
+        for L in Ls:
+            for ln in lines_present:
+                pts = sorted([r for r in rows if int(r["L"]) == L and r["line"] == ln
+                              and np.isfinite(r["alpha_c"])], key=lambda r: r["alpha_D"])
+                if not pts:
+                    continue
+                x = np.array([r["alpha_c"] for r in pts])
+                y = np.array([r["alpha_D"] for r in pts])
+                lo = np.array([r.get("ci_low", np.nan) for r in pts], dtype=float)
+                hi = np.array([r.get("ci_high", np.nan) for r in pts], dtype=float)
+                xlo = scan.alpha.min() / 1.5
+                xhi = scan.alpha.max() * 1.5
+                lo, hi = np.clip(lo, xlo, xhi), np.clip(hi, xlo, xhi)
+                err = np.vstack([np.where(np.isnan(lo), 0, np.maximum(x - lo, 0)),
+                                 np.where(np.isnan(hi), 0, np.maximum(hi - x, 0))])
+                ax.errorbar(x, y, xerr=err, color=colors[L], ls=TRANS_LS[ln],
+                            marker=TRANS_MARK[ln], ms=3.5, elinewidth=0.7, capsize=1.5)
+        if theory:
+            yy = np.geomspace(scan.alpha_D.min() / 1.2, scan.alpha_D.max() * 1.2, 100)
+            for ln in ("learning", "storage"):
+                ax.plot(theory_alpha(ln, yy), yy, color="0.6", ls=TRANS_LS[ln], lw=2.2,
+                        alpha=0.6, zorder=0)
+        ax.set_xscale("log")
+        _alpha_ticks(ax, scan.alpha)
+        ax.set_xlim(_edges(scan.alpha, True)[[0, -1]])
+        if ylog_on:
+            ax.set_yscale("log")
+        if len(scan.alpha_D) <= 8:
+            ax.set_yticks(scan.alpha_D)
+            ax.set_yticklabels([f"{v:g}" for v in scan.alpha_D])
+            ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_xlabel(r"$\alpha = P/N$")
+        ax.set_ylabel(r"$\alpha_D = D/N$")
+        h = [Line2D([], [], color=colors[L], label=L_label(L)) for L in Ls]
+        h += [Line2D([], [], color="0.45", ls=TRANS_LS[ln], marker=TRANS_MARK[ln], ms=3.5,
+                     label=ln) for ln in lines_present]
+        if theory:
+            h.append(Line2D([], [], color="0.6", lw=2.2, alpha=0.6,
+                            label="theory (dense, Gaussian c)"))
+        ax.legend(handles=h, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        level = rows[0]["level"] if rows else 0.5
+        fig.suptitle(_title(scan, title if title is not None else
+                            f"transitions (crossing of {level:g})"))
+        return _save(fig, prefix, formats)

@@ -90,6 +90,12 @@ def test_transitions_csv(real_scan, tool, tmp_path):
         assert r["status"] in ("ok", "left", "right", "none")
         if r["status"] == "ok":
             assert 0.02 <= r["alpha_c"] <= 1.0
+    # the lines alone in the alpha-alpha_D plane
+    res = tool("transitions", real_scan, "--bootstrap", "50", "--plot", tmp_path / "lines",
+               "--theory")
+    assert res.rc == 0, res.err
+    assert res.out.startswith("alpha_D,")  # CSV still on standard output
+    _check_figure(tmp_path / "lines")
     # the overlay from the CSV works too
     res = tool("map", real_scan, "--transitions", out, "-o", tmp_path / "m")
     assert res.rc == 0, res.err
