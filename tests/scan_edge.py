@@ -51,9 +51,20 @@ def default_output(d):
     os.mkdir(sub)
     cfg = S.write_config(os.path.join(d, "named.scan.yaml"), alpha="[0.1]", alpha_D="[0.05]",
                          L="[1]", samples=2)
-    if S.run_ok(2, ["run", cfg, "--quiet"], cwd=sub, what="default output"):
+    rc, so, se, _ = S.run(2, ["run", cfg, "--quiet"], cwd=sub)
+    if S.check(rc == 0, f"default output: exit {rc}: {se}"):
         S.check(os.path.exists(os.path.join(sub, "named.scan.h5")),
                 f"default output: named.scan.h5 not in the current directory: {os.listdir(sub)}")
+        S.check(so == "", f"--quiet printed: {so!r}")
+    # Text progress: banner with the layout, resume state, checkpoint line, end summary.
+    rc, so, se, _ = S.run(4, ["run", cfg, "-o", os.path.join(sub, "t.h5")])
+    if S.check(rc == 0, f"text progress run: exit {rc}: {se}"):
+        for want in ("hopscan 0.", "4 ranks: master + 3 groups of 1", "2 samples to compute",
+                     "checkpoint 1: 2/2 samples in the file", "complete: 2/2 samples"):
+            S.check(want in so, f"text progress: no {want!r} in {so!r}")
+    rc, so, se, _ = S.run(3, ["run", cfg, "-o", os.path.join(sub, "t.h5")])
+    S.check(rc == 0 and "resuming: 2 of 2 samples already done" in so,
+            f"text progress on a complete file: exit {rc}: {so!r}")
 
 
 def refusals(d):
