@@ -142,7 +142,8 @@ def resume_rules(d):
 
 def concurrent(d):
     # The first run is stopped by SIGUSR1 once the second has been refused, then resumed.
-    cfg = S.write_config(os.path.join(d, "slow.yaml"), N=900, samples=6, every=0.5)
+    cfg = S.write_config(os.path.join(d, "slow.yaml"), N=900, samples=3, every=0.5,
+                         alpha="{start: 0.05, stop: 1.0, num: 4, spacing: log}")
     out = os.path.join(d, "slow.h5")
     first = S.start(2, ["run", cfg, "-o", out, "--progress=json"])
     ev = S.wait_event(first, "start", timeout=60)
