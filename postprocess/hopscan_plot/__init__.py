@@ -21,7 +21,7 @@ from .analysis import (
 )
 
 def __getattr__(name):  # matplotlib is imported only when a figure is asked for
-    if name in ("plot_curves", "plot_dgen", "plot_map", "plotting"):
+    if name in ("plot_curves", "plot_dgen", "plot_map", "plot_transitions", "plotting"):
         import importlib
 
         plotting = importlib.import_module(".plotting", __name__)
@@ -47,4 +47,5 @@ __all__ = [
     "plot_curves",
     "plot_dgen",
     "plot_map",
+    "plot_transitions",
 ]
