@@ -457,6 +457,28 @@ static void part_refusals(const char *dir) {
     T_CHECK(file_has(path, "just some text"));
   }
 
+  /* A truncated scan file (a copy cut short, a full disk outside hopscan) is refused too. */
+  snprintf(path, sizeof path, "%s/truncated.h5", dir);
+  T_OK(&e, output_open(&o, path, &c, false, MPI_COMM_WORLD, &e));
+  if (o) {
+    T_OK(&e, output_close(o, &e));
+    o = NULL;
+  }
+  if (rank_ == 0) {
+    struct stat st;
+    T_CHECK(stat(path, &st) == 0 && truncate(path, st.st_size / 2) == 0);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  err_init(&e);
+  rc = output_open(&o, path, &c, false, MPI_COMM_WORLD, &e);
+  check_agreed(rc);
+  T_EQ_I(rc, ERR_USAGE);
+  if (rank_ == 0) {
+    fprintf(stderr, "expected error: %s\n", e.msg);
+    T_CHECK(strstr(e.msg, "truncated") != NULL);
+    T_CHECK(strstr(e.msg, "--overwrite") != NULL);
+  }
+
   /* Missing directory. */
   snprintf(path, sizeof path, "%s/no-such-dir/out.h5", dir);
   err_init(&e);
