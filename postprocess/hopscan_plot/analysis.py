@@ -339,3 +339,29 @@ def theory_alpha(line, alpha_D):
     ok = (a >= xs[0]) & (a <= xs[-1])
     out[ok] = np.exp(np.interp(np.log(a[ok]), np.log(xs), np.log(ys)))
     return out if np.ndim(alpha_D) else float(out[0])
+
+
+STATS_FIELDS = ["alpha", "P", "alpha_D", "D", "L", "observable", "mean", "sem", "n_samples"]
+
+
+def write_stats_csv(scan, observables, path, alpha_D_idx=None, L_idx=None):
+    """Mean, sem and done-sample count of each observable at every selected grid point."""
+    bi = range(len(scan.alpha_D)) if alpha_D_idx is None else alpha_D_idx
+    ci = range(len(scan.L)) if L_idx is None else L_idx
+    P = np.rint(scan.alpha * scan.N).astype(np.int64)
+    try:
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(STATS_FIELDS)
+            for o in observables:
+                mean, sem, n = scan.stats(o)
+                for ib in bi:
+                    for ic in ci:
+                        for ia in range(len(scan.alpha)):
+                            w.writerow([_fmt(float(scan.alpha[ia])), int(P[ia]),
+                                        _fmt(float(scan.alpha_D[ib])), int(scan.D[ib]),
+                                        int(scan.L[ic]), o, _fmt(float(mean[ia, ib, ic])),
+                                        _fmt(float(sem[ia, ib, ic])), int(n[ia, ib, ic])])
+    except OSError as ex:
+        from .errors import HopscanOutputError
+        raise HopscanOutputError(f"{path}: cannot write ({ex.strerror})") from None

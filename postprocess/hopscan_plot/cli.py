@@ -81,6 +81,11 @@ def cmd_curves(args):
     paths = plotting.plot_curves(sc, _default_prefix(args, "curves"), formats=_formats(args),
                                  alpha_D_idx=bi, L_idx=ci, observables=obs, layout=args.layout,
                                  title=args.title, theory=args.theory)
+    if args.csv:
+        used = obs or [o for o in ("m_train", "m_test", "mu") if sc.has(o)]
+        analysis.write_stats_csv(sc, [scanmod.canonical_observable(o) for o in used], args.csv,
+                                 alpha_D_idx=bi, L_idx=ci)
+        paths = paths + [args.csv]
     _report(paths)
     return 0
 
@@ -219,6 +224,9 @@ def build_parser():
     s.add_argument("--layout", choices=["auto", "fig1", "fig3a"], default="auto",
                    help="fig1: one panel per (alpha_D, L); fig3a: one panel per alpha_D, colour "
                         "per L (default: fig1 for a single (alpha_D, L))")
+    s.add_argument("--csv", metavar="FILE",
+                   help="also write the plotted means (alpha, P, alpha_D, D, L, observable, "
+                        "mean, sem, n_samples) as CSV")
     s.add_argument("--theory", action="store_true",
                    help="mark the dense Gaussian RFHM's learning transition alpha_L(alpha_D) "
                         "(arXiv:2303.16880) with a vertical dashed line")

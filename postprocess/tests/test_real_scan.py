@@ -70,9 +70,17 @@ def test_map_all_observables(real_scan, tool, exe, tmp_path):
 
 
 def test_curves_fig1_and_fig3a(real_scan, tool, tmp_path):
-    res = tool("curves", real_scan, "--alpha-D", "0.05", "--L", "3", "-o", tmp_path / "fig1")
+    res = tool("curves", real_scan, "--alpha-D", "0.05", "--L", "3", "-o", tmp_path / "fig1",
+               "--csv", tmp_path / "fig1.csv")
     assert res.rc == 0, res.err
     _check_figure(tmp_path / "fig1")
+    rows = open(tmp_path / "fig1.csv").read().splitlines()
+    assert rows[0] == "alpha,P,alpha_D,D,L,observable,mean,sem,n_samples"
+    assert len(rows) == 1 + 3 * 5  # 3 observables x 5 alphas
+    with h5py.File(real_scan, "r") as f:
+        want = f["summary/test/mean"][:, 1, 1]
+    got = [float(r.split(",")[6]) for r in rows[1:] if r.split(",")[5] == "m_test"]
+    assert np.allclose(got, want, rtol=1e-5)
     res = tool("curves", real_scan, "--L", "1,3,dense", "--theory", "-o", tmp_path / "fig3a")
     assert res.rc == 0, res.err
     _check_figure(tmp_path / "fig3a")
