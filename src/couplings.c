@@ -1,33 +1,16 @@
 #include "hopscan/couplings.h"
 
+#include "hopscan/scalapack.h"
 #include "hopscan/util.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* No Debian header declares BLACS/PBLAS: the prototypes hopscan uses. */
-int Csys2blacs_handle(MPI_Comm comm);
-void Cfree_blacs_system_handle(int handle);
-void Cblacs_gridinit(int *ctxt, const char *order, int nprow, int npcol);
-void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow, int *mycol);
-void Cblacs_gridexit(int ctxt);
-int numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
-void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb,
-               const int *irsrc, const int *icsrc, const int *ictxt, const int *lld, int *info);
-void psgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-             const float *alpha, const float *a, const int *ia, const int *ja, const int *desca,
-             const float *b, const int *ib, const int *jb, const int *descb, const float *beta,
-             float *c, const int *ic, const int *jc, const int *descc);
-void sgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-            const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
-            const float *beta, float *c, const int *ldc, size_t la, size_t lb);
-
 /* PBLAS asks PILAENV for the panel width of its rank-k updates; the reference returns 32, which
  * turns each PSGEMM into rank-32 SGEMMs at half the BLAS peak. ScaLAPACK documents PILAENV as the
  * routine a user tunes; this definition takes precedence over the library's (dynamic symbol
  * interposition) and is measured by `hopscan bench`. */
-int pilaenv_(const int *ictxt, const char *prec);
 int pilaenv_(const int *ictxt, const char *prec) {
   (void)ictxt;
   (void)prec;

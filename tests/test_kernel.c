@@ -286,10 +286,7 @@ int main(int argc, char **argv) {
                           "probes: {train: 0, test: 1, feature: 0}\n");
     check_hand_case();
   }
-  int fails = test_failures, all = 0;
-  MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, world);
-  test_failures = all;
-  int rc = rank == 0 ? test_finish("test_kernel") : (all ? 1 : 0);
+  int rc = test_finish_mpi("test_kernel", world);
   MPI_Finalize();
   return rc;
 }

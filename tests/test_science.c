@@ -108,10 +108,7 @@ int main(int argc, char **argv) {
     T_CHECK(mu_high < 0.6);
     check_ties();
   }
-  int fails = test_failures, all = 0;
-  MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, comm);
-  test_failures = all;
-  int rc = rank == 0 ? test_finish("test_science") : (all ? 1 : 0);
+  int rc = test_finish_mpi("test_science", comm);
   MPI_Finalize();
   return rc;
 }

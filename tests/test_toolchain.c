@@ -1,6 +1,7 @@
 /* End-to-end toolchain check: MPI, a BLACS grid with a PBLAS product, and a collective
  * parallel-HDF5 write read back — the three libraries hopscan stands on, linked as it links
  * them. Run with 2 ranks. */
+#include "hopscan/scalapack.h"
 #include "testutil.h"
 
 #include <hdf5.h>
@@ -8,18 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-int Csys2blacs_handle(MPI_Comm comm);
-void Cblacs_gridinit(int *ctxt, const char *order, int nprow, int npcol);
-void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow, int *mycol);
-void Cblacs_gridexit(int ctxt);
-int numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
-void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb,
-               const int *irsrc, const int *icsrc, const int *ictxt, const int *lld, int *info);
-void pdgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k,
-             const double *alpha, const double *a, const int *ia, const int *ja, const int *desca,
-             const double *b, const int *ib, const int *jb, const int *descb, const double *beta,
-             double *c, const int *ic, const int *jc, const int *descc);
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
@@ -107,10 +96,7 @@ int main(int argc, char **argv) {
   free(A);
   free(C);
   free(grow);
-  int fails = test_failures, all = 0;
-  MPI_Allreduce(&fails, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  test_failures = all;
-  int rc = rank == 0 ? test_finish("test_toolchain") : (all ? 1 : 0);
+  int rc = test_finish_mpi("test_toolchain", MPI_COMM_WORLD);
   MPI_Finalize();
   return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "hopscan/err.h"
 
+#include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,5 +42,9 @@ extern int test_failures; /* test programs only: counts failed checks */
 
 /* Prints a summary line and returns 0 when every check passed. */
 int test_finish(const char *name);
+
+/* MPI test programs: sums the failures of every rank of comm, rank 0 prints the summary, and
+ * every rank returns the same exit status. Collective on comm; call before MPI_Finalize. */
+int test_finish_mpi(const char *name, MPI_Comm comm);
 
 #endif
