@@ -42,6 +42,7 @@ enum {
   K_REQUIRED = 1u << 0,      /* must be given (for rfhm-only keys: when model is rfhm) */
   K_RFHM_ONLY = 1u << 1,     /* must be absent for model hopfield */
   K_ZERO_HOPFIELD = 1u << 2, /* default 0 and must be 0 for model hopfield */
+  K_RUNTIME = 1u << 3,       /* how the scan runs, not what it computes: may differ on resume */
 };
 
 typedef struct key_def {
@@ -195,6 +196,7 @@ static const key_def config_keys[] = {
      .help = "seed of every random number in the scan"},
     {.name = "checkpoint.every_seconds",
      .type = KT_NUM,
+     .flags = K_RUNTIME,
      .def = "300",
      .dmin = 0,
      .dmax = INFINITY,
@@ -205,6 +207,7 @@ static const key_def config_keys[] = {
      .help = "seconds between checkpoint flushes"},
     {.name = "parallel.group_size",
      .type = KT_AUTO_INT,
+     .flags = K_RUNTIME,
      .def = "auto",
      .imin = 1,
      .imax = I31,
@@ -214,6 +217,7 @@ static const key_def config_keys[] = {
      .help = "ranks per worker group; auto: smallest that fits memory"},
     {.name = "parallel.block_size",
      .type = KT_INT,
+     .flags = K_RUNTIME,
      .def = "64",
      .imin = 1,
      .imax = 65536,
@@ -223,6 +227,7 @@ static const key_def config_keys[] = {
      .help = "ScaLAPACK row block size"},
     {.name = "parallel.mem_per_rank",
      .type = KT_BYTES,
+     .flags = K_RUNTIME,
      .def = "auto",
      .dmin = 0,
      .dmax = INFINITY,
@@ -1270,6 +1275,8 @@ int config_diff(const config_t *a, const config_t *b, char **diff, err_t *e) {
   *diff = NULL;
   for (int ki = 0; ki < N_KEYS; ki++) {
     const key_def *k = &config_keys[ki];
+    if (k->flags & K_RUNTIME)
+      continue;
     strbuf_init(&va);
     strbuf_init(&vb);
     if (key_used(k, a))

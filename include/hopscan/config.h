@@ -60,7 +60,9 @@ int config_sha256(const config_t *c, char hex[65], err_t *e);
 
 /* Compares two configs key by key; writes "key: A != B" lines for each difference into *diff
  * (caller frees; NULL when equal). Returns the number of differing keys (-1 with e set when out
- * of memory). Keys a model does not use compare as "(absent)". */
+ * of memory). Keys a model does not use compare as "(absent)". Keys that say how the scan runs
+ * rather than what it computes (checkpoint.*, parallel.*) are not compared: a resume may change
+ * them. */
 int config_diff(const config_t *a, const config_t *b, char **diff, err_t *e);
 
 /* Prints the key reference (name, type, default, range, help) for --help-config, as an aligned
