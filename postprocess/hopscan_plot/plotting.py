@@ -330,12 +330,13 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
     panels = [(ib, ic) for ib in bi for ic in ci] if layout == "fig1" else [(ib, None)
                                                                             for ib in bi]
     npan = len(panels)
-    ncols = min(npan, 3)
+    ncols = npan if npan <= 3 else (2 if npan == 4 else 3)
     nrows = int(math.ceil(npan / ncols))
     stats = {o: scan.stats(o) for o in observables}
     L_colors = _L_colors(scan, ci)
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(3.3 * ncols, 2.5 * nrows + 0.5))
+        extra = 0.0 if layout == "fig1" and npan == 1 else 1.6  # legend column
+        fig = plt.figure(figsize=(3.1 * ncols + extra, 2.5 * nrows + 0.5))
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         for p, (ib, icp) in enumerate(panels):
             ax = axes[p // ncols][p % ncols]
@@ -345,7 +346,10 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
                     _errorbar(ax, scan.alpha, mean, sem, color=OBS_COLOR[o], ls="-",
                               label=observable_label(o, scan.threshold))
                 ax.set_title(scan.point_label(ib, icp))
-                ax.legend(loc="best")
+                if npan == 1:
+                    ax.legend(loc="best")
+                elif p == ncols - 1:
+                    ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), borderaxespad=0.0)
             else:
                 for ic in ci:
                     for o in observables:
@@ -375,7 +379,8 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
             if theory:
                 h.append(Line2D([], [], color="0.3", ls="--", lw=0.8,
                                 label=r"$\alpha_L$ theory (dense, Gaussian $c$)"))
-            axes[0][0].legend(handles=h, loc="best")
+            axes[0][ncols - 1].legend(handles=h, loc="upper left", bbox_to_anchor=(1.03, 1.0),
+                                      borderaxespad=0.0)
         fig.suptitle(_title(scan, title))
         return _save(fig, prefix, formats)
 
