@@ -17,8 +17,9 @@
 #
 # slurm.conf is written to /etc/slurm/slurm.conf, the Debian default path, so sbatch/squeue/scontrol
 # need no SLURM_CONF. A pre-existing slurm.conf that this script did not write is saved once as
-# slurm.conf.orig and put back by `stop`. The script refuses to start when Slurm daemons that it did
-# not start are running (a real installation is never touched).
+# slurm.conf.orig and put back by `stop`; otherwise `stop` removes the generated file. The script
+# refuses to start when Slurm daemons that it did not start are running (a real installation is
+# never touched).
 #
 # It never kills by process name: only pids read from its own pid files, and only when
 # /proc/<pid>/comm matches the daemon's name.
@@ -283,9 +284,14 @@ cmd_stop() {
   else
     log "munged not started by this script: left alone"
   fi
-  if [[ -f $CONF.orig ]] && grep -q "$MARK" "$CONF" 2>/dev/null; then
-    mv -f "$CONF.orig" "$CONF"
-    log "restored the original $CONF"
+  if grep -q "$MARK" "$CONF" 2>/dev/null; then
+    if [[ -f $CONF.orig ]]; then
+      mv -f "$CONF.orig" "$CONF"
+      log "restored the original $CONF"
+    else
+      rm -f "$CONF"
+      log "removed the generated $CONF"
+    fi
   fi
 }
 

@@ -196,31 +196,35 @@ submit --overcommit --job-name=limB --time=1 --signal=B:USR1@0 "$TEMPLATE" scan.
 jobB=$job
 say "reference pid $ref_pid, job A $jobA (signal), job B $jobB (time limit)"
 
-# ---- A: signal mid-run ----------------------------------------------------------------------
+# resumed LOG TOTAL: the rerun logged in LOG must have kept the samples already in the file
+# ("resuming: K of TOTAL samples already done" with K > 0, or "K samples to compute" with
+# K < TOTAL)
+resumed() {
+  local k
+  k=$(grep -o 'resuming: [0-9]* of' "$1" | tail -1 | cut -d' ' -f2)
+  if [[ -n $k ]]; then
+    ((k > 0)) || fail "$1: the rerun found no samples done: it did not resume"
+    say "$1: the rerun resumed with $k of $2 samples done"
+    return 0
+  fi
+  k=$(grep -o '[0-9]* samples to compute' "$1" | tail -1 | cut -d' ' -f1)
+  [[ -n $k ]] || fail "$1: no 'resuming:' or 'samples to compute' line from hopscan"
+  ((k < $2)) || fail "$1: the rerun computed $k of $2 samples: it did not resume"
+  say "$1: the rerun computed $k of $2 samples"
+}
+
+# ---- A: warning signal mid-run --------------------------------------------------------------
 while :; do
   ((SECONDS < DEADLINE)) || fail "job A made no progress"
   read -r d n < <(progress a.h5)
-  if ((d > 0)); then break; fi
+  if ((d > 0 && d * 20 >= n)); then break; fi # at least 5 % saved
   st=$(job_field "$jobA" JobState)
-  [[ $st == PENDING || $st == RUNNING ]] || fail "job A ended ($st) before any progress"
+  [[ $st == PENDING || $st == RUNNING ]] || fail "job A ended ($st) before the signal"
   sleep 0.5
 done
 ((d < n)) || fail "job A completed before it could be signalled; raise HOPSCAN_SLURM_TEST_SECONDS"
 say "job A at $d/$n samples: scancel --signal=USR1 --batch $jobA"
 scancel --signal=USR1 --batch "$jobA"
-
-stA=$(wait_job_end "$jobA")
-say "job A ended $stA, restarts $(job_field "$jobA" Restarts), exit $(job_field "$jobA" ExitCode)"
-[[ $stA == COMPLETED ]] || fail "job A ended $stA, expected COMPLETED"
-[[ $(job_field "$jobA" Restarts) == 1 ]] || fail "job A: Restarts=$(job_field "$jobA" Restarts), expected 1"
-[[ $(job_field "$jobA" ExitCode) == 0:0 ]] || fail "job A: ExitCode=$(job_field "$jobA" ExitCode)"
-logA=sigA-$jobA.out
-grep -q "received SIGUSR1" "$logA" || fail "job A log: the batch script never got SIGUSR1"
-grep -q "hopscan exited with status 75" "$logA" || fail "job A log: hopscan did not exit 75"
-grep -q "job $jobA restart 0 " "$logA" || fail "job A log: no 'restart 0' line"
-grep -q "job $jobA restart 1 " "$logA" || fail "job A log: no 'restart 1' line"
-grep -q "scan complete" "$logA" || fail "job A log: no 'scan complete'"
-"$HOPSCAN" status a.h5 >statusA.log 2>&1 || fail "hopscan status a.h5 failed: $(cat statusA.log)"
 
 # ---- B: killed at the time limit, resumed by a second submission ----------------------------
 stB=$(wait_job_end "$jobB")
@@ -232,11 +236,29 @@ say "job B ended $stB at $dB/$nB samples"
 "$HOPSCAN" status b.h5 >statusB1.log 2>&1 || fail "hopscan status failed on the timed-out file"
 submit --overcommit --job-name=limB "$TEMPLATE" scan.yaml b.h5
 jobB2=$job
-say "resubmitted as job $jobB2"
+say "job B resubmitted as job $jobB2"
+
+# ---- A: requeued, finished by itself --------------------------------------------------------
+stA=$(wait_job_end "$jobA")
+say "job A ended $stA, restarts $(job_field "$jobA" Restarts), exit $(job_field "$jobA" ExitCode)"
+[[ $stA == COMPLETED ]] || fail "job A ended $stA, expected COMPLETED"
+[[ $(job_field "$jobA" Restarts) == 1 ]] || fail "job A: Restarts=$(job_field "$jobA" Restarts), expected 1"
+[[ $(job_field "$jobA" ExitCode) == 0:0 ]] || fail "job A: ExitCode=$(job_field "$jobA" ExitCode)"
+logA=sigA-$jobA.out
+grep -q "received SIGUSR1" "$logA" || fail "job A log: the batch script never got SIGUSR1"
+grep -q "hopscan exited with status 75" "$logA" || fail "job A log: hopscan did not exit 75"
+grep -q "job $jobA restart 0 " "$logA" || fail "job A log: no 'restart 0' line"
+grep -q "job $jobA restart 1 " "$logA" || fail "job A log: no 'restart 1' line"
+grep -q "scan complete" "$logA" || fail "job A log: no 'scan complete'"
+resumed "$logA" "$n"
+"$HOPSCAN" status a.h5 >statusA.log 2>&1 || fail "hopscan status a.h5 failed: $(cat statusA.log)"
+
+# ---- B: the resubmission completes ----------------------------------------------------------
 stB2=$(wait_job_end "$jobB2")
 say "job $jobB2 ended $stB2, exit $(job_field "$jobB2" ExitCode)"
 [[ $stB2 == COMPLETED ]] || fail "resubmitted job B ended $stB2, expected COMPLETED"
 grep -q "scan complete" "limB-$jobB2.out" || fail "resubmitted job B log: no 'scan complete'"
+resumed "limB-$jobB2.out" "$nB"
 "$HOPSCAN" status b.h5 >statusB2.log 2>&1 || fail "hopscan status b.h5 failed"
 
 # ---- bit-for-bit against the direct run -----------------------------------------------------
