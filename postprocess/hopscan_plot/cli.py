@@ -59,11 +59,10 @@ def cmd_map(args):
     from . import plotting  # noqa: F811  (matplotlib only once the input is good)
     L_idx = sc.select("L", args.L)
     rows = None
-    if args.transitions is not None:
-        if args.transitions == "compute":
-            rows = _transition_rows(sc, args, L_idx=L_idx)
-        else:
-            rows = analysis.read_transitions_csv(args.transitions)
+    if args.transitions_from:
+        rows = analysis.read_transitions_csv(args.transitions_from)
+    elif args.transitions:
+        rows = _transition_rows(sc, args, L_idx=L_idx)
     paths = plotting.plot_map(sc, args.obs, _default_prefix(args, f"map-{args.obs}"),
                               formats=_formats(args), level=args.level, transitions=rows,
                               L_idx=L_idx, cmap=args.cmap, ylog=args.ylog, title=args.title,
@@ -202,8 +201,10 @@ def build_parser():
                    help="contour level (default: the retrieval threshold for m_*, 0.5 for "
                         "frac_*)")
     s.add_argument("--L", default="all", help="L values to show, e.g. 1,3,dense (default all)")
-    s.add_argument("--transitions", nargs="?", const="compute", default=None, metavar="CSV",
-                   help="overlay transition lines: computed from the scan, or read from CSV")
+    s.add_argument("--transitions", action="store_true",
+                   help="overlay the transition lines computed from the scan")
+    s.add_argument("--transitions-from", metavar="CSV",
+                   help="overlay transition lines read from a CSV written by 'transitions'")
     s.add_argument("--cmap", default="viridis", help="colormap (default viridis)")
     s.add_argument("--ylog", choices=["auto", "log", "linear"], default="auto",
                    help="alpha_D axis scale (default auto: log when the values span >= 4x)")

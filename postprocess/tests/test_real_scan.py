@@ -105,7 +105,7 @@ def test_transitions_csv(real_scan, tool, tmp_path):
     assert res.out.startswith("alpha_D,")  # CSV still on standard output
     _check_figure(tmp_path / "lines")
     # the overlay from the CSV works too
-    res = tool("map", real_scan, "--transitions", out, "-o", tmp_path / "m")
+    res = tool("map", "--transitions-from", out, real_scan, "-o", tmp_path / "m")
     assert res.rc == 0, res.err
     _check_figure(tmp_path / "m")
     # reproducible
