@@ -23,19 +23,30 @@ NAME = "scan_kill"
 def main():
     np_ = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     d = S.tmpdir("hopscan-scan-kill-")
-    cfg = S.write_config(os.path.join(d, "k.yaml"), N=700, samples=4, every=0.2, g=1)
+    cfg = S.write_config(os.path.join(d, "k.yaml"), N=700, samples=4, every=0.05, g=1)
     ref = os.path.join(d, "ref.h5")
-    rc, so, se, t_ref = S.run(np_, ["run", cfg, "-o", ref, "--quiet"])
-    if not S.check(rc == 0, f"reference run: exit {rc}\n{se}"):
+    t0 = time.monotonic()
+    p = S.start(np_, ["run", cfg, "-o", ref, "--progress=json"])
+    end = S.wait_event(p, "end", timeout=600)
+    p.communicate()
+    wall = time.monotonic() - t0
+    if not S.check(p.returncode == 0 and end is not None, f"reference run: exit {p.returncode}"):
         return S.finish(NAME)
-    print(f"reference run: {t_ref:.2f} s at -np {np_}", flush=True)
+    # Kill moments scale with this machine's speed: start-up s0, then fractions of the scan T.
+    T = end["elapsed"]
+    s0 = max(wall - T, 0.0)
+    print(f"reference run: {wall:.2f} s at -np {np_} (start-up {s0:.2f} s, scan {T:.2f} s)",
+          flush=True)
+
+    def at(f):
+        return s0 + f * T
 
     out = os.path.join(d, "killed.h5")
     # (kind, argument): "time" s after launch; "event" name and its ordinal; "rank" r at s.
-    moments = [("time", 0.02), ("time", 0.3), ("event", ("checkpoint_begin", 1)),
-               ("time", 0.8), ("event", ("checkpoint_begin", 2)), ("rank", (1, 1.0)),
-               ("time", 1.4), ("event", ("checkpoint", 1)), ("rank", (0, 1.2)),
-               ("event", ("checkpoint_begin", 3)), ("time", 1.8), ("time", 2.4)]
+    moments = [("time", 0.02), ("time", 0.6 * s0), ("event", ("checkpoint_begin", 1)),
+               ("time", at(0.05)), ("event", ("checkpoint_begin", 2)), ("rank", (1, at(0.1))),
+               ("time", at(0.15)), ("event", ("checkpoint", 1)), ("rank", (0, at(0.1))),
+               ("event", ("checkpoint_begin", 3)), ("time", at(0.2)), ("time", at(0.25))]
     last_done = 0
     completed_early = 0
     for i, (kind, arg) in enumerate(moments):

@@ -68,7 +68,9 @@ def one_case(d, cfg, ref, case):
 def main():
     cases = sys.argv[1:] or ["USR1:mpirun:3"]
     d = S.tmpdir("hopscan-signals-")
-    cfg = S.write_config(os.path.join(d, "s.yaml"), N=600, samples=4, every=0.3, g=1)
+    # A checkpoint every 0.05 s: the first one comes after the first tasks, so the signal (sent at
+    # the first checkpoint) lands with most of the scan left, however fast the machine is.
+    cfg = S.write_config(os.path.join(d, "s.yaml"), N=600, samples=4, every=0.05, g=1)
     ref = os.path.join(d, "ref.h5")
     rc, so, se, dt = S.run(2, ["run", cfg, "-o", ref, "--quiet"])
     if S.check(rc == 0, f"reference run: exit {rc}\n{se}"):
