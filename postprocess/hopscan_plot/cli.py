@@ -36,6 +36,12 @@ def _default_prefix(args, what):
 
 
 def _formats(args):
+    if getattr(args, "dpi", None):
+        from . import plotting
+
+        if args.dpi <= 0:
+            raise HopscanError(f"--dpi {args.dpi} must be positive")
+        plotting.STYLE["savefig.dpi"] = args.dpi
     if not args.format:
         return None
     return [f.strip().lower() for f in args.format.split(",") if f.strip()]
@@ -177,6 +183,8 @@ def build_parser():
         sp.add_argument("--format", metavar="LIST",
                         help="comma-separated formats among png,pdf,svg (default png,pdf, or "
                              "the extension of -o)")
+        sp.add_argument("--dpi", type=int, default=None,
+                        help="resolution of PNG output (default 300)")
 
     def trans_opts(sp, level_flag):
         sp.add_argument(level_flag, dest="trans_level", type=float, default=0.5,
