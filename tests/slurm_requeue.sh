@@ -11,7 +11,7 @@
 # config, and every sample marked done.
 #
 # The scan is sized by a short calibration run so that one full scan takes about
-# HOPSCAN_SLURM_TEST_SECONDS (default 100) seconds of one worker: long enough that job B cannot
+# HOPSCAN_SLURM_TEST_SECONDS (default 120) seconds of one worker: long enough that job B cannot
 # finish inside its one-minute limit, short enough to keep the test at a few minutes. The
 # reference and both jobs run at the same time (jobs use --overcommit: a -np 2 hopscan keeps one
 # core busy, its master sleeps).
@@ -27,7 +27,7 @@ SRC=$HOPSCAN_SOURCE_DIR
 PY=/usr/bin/python3
 CLUSTER=$SRC/slurm/local-cluster.sh
 TEMPLATE=$SRC/slurm/hopscan.sbatch
-TARGET_SECONDS=${HOPSCAN_SLURM_TEST_SECONDS:-100}
+TARGET_SECONDS=${HOPSCAN_SLURM_TEST_SECONDS:-120}
 DEADLINE=$((SECONDS + 780)) # ctest TIMEOUT is 900 s: fail with logs before it kills us
 
 say() { echo "[slurm_requeue $(date +%T)] $*"; }
