@@ -129,7 +129,7 @@ static int bench_build(const config_t *c, MPI_Comm comm, err_t *e) {
   TRY(e, rc, patterns_init(&p, c, t, cp.rows, cp.nloc, e), out_cp);
   MPI_Barrier(comm);
   double t0 = util_now();
-  TRY(e, rc, couplings_build(&cp, &p, e), out_p);
+  TRY(e, rc, couplings_build(&cp, &p, NULL, NULL, e), out_p);
   double t_build = util_now() - t0, t_gemm = cp.t_gemm;
   MPI_Allreduce(MPI_IN_PLACE, &t_build, 1, MPI_DOUBLE, MPI_MAX, comm);
   MPI_Allreduce(MPI_IN_PLACE, &t_gemm, 1, MPI_DOUBLE, MPI_MAX, comm);
@@ -187,7 +187,7 @@ static int bench_dynamics(const config_t *c, bool textbook, err_t *e) {
   int64_t *idx = NULL;
   CHECK(e, couplings_init(&cp, N, c->block_size, MPI_COMM_SELF, e));
   TRY(e, rc, patterns_init(&p, c, t, cp.rows, cp.nloc, e), out_cp);
-  TRY(e, rc, couplings_build(&cp, &p, e), out_p);
+  TRY(e, rc, couplings_build(&cp, &p, NULL, NULL, e), out_p);
   TRY(e, rc, dynamics_init(&d, &cp, c, c->seed, 0, 0, MPI_COMM_SELF, e), out_p);
   /* Starts: n train examples with 20% of the spins flipped (work for the dynamics). */
   const int64_t nst = 2 * n;

@@ -22,6 +22,7 @@ int couplings_init(couplings_t *cp, int64_t N, int64_t nb, MPI_Comm comm, err_t 
   cp->N = N;
   cp->nb = nb;
   cp->ctxt = -1;
+  cp->comm = comm;
   MPI_Comm_size(comm, &cp->g);
   MPI_Comm_rank(comm, &cp->rank);
   int n, b, zero = 0;
@@ -57,7 +58,8 @@ void couplings_free(couplings_t *cp) {
   cp->ctxt = -1;
 }
 
-int couplings_build(couplings_t *cp, const patterns_t *p, err_t *e) {
+int couplings_build(couplings_t *cp, const patterns_t *p, task_stop_fn stop, void *stop_ctx,
+                    err_t *e) {
   int rc = 0;
   float *C = NULL, *X = NULL;
   const int64_t N = cp->N, P = p->P;
@@ -81,6 +83,10 @@ int couplings_build(couplings_t *cp, const patterns_t *p, err_t *e) {
   cp->t_gemm = 0;
   cp->P = P;
   for (int64_t nu0 = 0; nu0 < P; nu0 += chunk) {
+    if (task_should_stop(cp->comm, stop, stop_ctx)) {
+      rc = ERR_STOPPED;
+      goto out;
+    }
     int64_t cnt = P - nu0 < chunk ? P - nu0 : chunk;
     int k = (int)cnt;
     TRY(e, rc, patterns_examples_f32(p, EXAMPLES_TRAIN, nu0, cnt, X, cp->lld, e), out);

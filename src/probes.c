@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Collective stop decision: any rank's stop() stops the whole group. */
-static bool group_wants_stop(MPI_Comm group, probes_stop_fn stop, void *ctx) {
-  int local = stop && stop(ctx) ? 1 : 0, any = local;
-  MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, group);
-  return any != 0;
-}
-
 /* Which examples/features each probe starts from: train examples and features are drawn without
  * replacement (stream RNG_PROBE_PICK, row = kind); test probes use fresh examples 0..n-1. */
 static int pick_probes(const config_t *c, const patterns_t *p, int64_t *idx[PROBE_KINDS],
@@ -83,11 +76,7 @@ int probes_run_task(const config_t *c, task_t t, MPI_Comm group, task_result_t *
   have_cp = true;
   TRY(e, rc, patterns_init(&p, c, t, cp.rows, cp.nloc, e), out);
   have_p = true;
-  if (group_wants_stop(group, stop, stop_ctx)) {
-    rc = ERR_STOPPED;
-    goto out;
-  }
-  TRY(e, rc, couplings_build(&cp, &p, e), out);
+  TRY(e, rc, couplings_build(&cp, &p, stop, stop_ctx, e), out);
   TRY(e, rc, pick_probes(c, &p, idx, e), out);
   TRY(e, rc, util_alloc((void **)&S, (size_t)ntot, (size_t)N, "probe start states", e), out);
   TRY(e, rc, util_alloc((void **)&s, (size_t)N, 1, "probe state", e), out);
@@ -100,7 +89,7 @@ int probes_run_task(const config_t *c, task_t t, MPI_Comm group, task_result_t *
   int64_t q = 0;
   for (int k = 0; k < PROBE_KINDS; k++) {
     for (int64_t j = 0; j < c->probes[k]; j++, q++) {
-      if (group_wants_stop(group, stop, stop_ctx)) {
+      if (task_should_stop(group, stop, stop_ctx)) {
         rc = ERR_STOPPED;
         goto out;
       }

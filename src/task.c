@@ -36,3 +36,9 @@ void task_result_free(task_result_t *r) {
     r->sweeps[k] = NULL;
   }
 }
+
+bool task_should_stop(MPI_Comm group, task_stop_fn stop, void *ctx) {
+  int local = stop && stop(ctx) ? 1 : 0, any = local;
+  MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, group);
+  return any != 0;
+}

@@ -41,7 +41,7 @@ static void check_couplings(MPI_Comm world, int64_t N, int64_t P, int64_t nb, co
     err_t e;
     T_OK(&e, couplings_init(&cp, N, nb, comm, &e));
     T_OK(&e, patterns_init(&p, &c, t, cp.rows, cp.nloc, &e));
-    T_OK(&e, couplings_build(&cp, &p, &e));
+    T_OK(&e, couplings_build(&cp, &p, NULL, NULL, &e));
     int64_t bad = 0;
     for (int64_t r = 0; r < cp.nloc; r++)
       for (int64_t j = 0; j < N; j++)
@@ -128,7 +128,7 @@ static void check_dynamics_single(const char *yaml) {
   err_t e;
   T_OK(&e, couplings_init(&cp, N, c.block_size, MPI_COMM_SELF, &e));
   T_OK(&e, patterns_init(&p, &c, t, cp.rows, cp.nloc, &e));
-  T_OK(&e, couplings_build(&cp, &p, &e));
+  T_OK(&e, couplings_build(&cp, &p, NULL, NULL, &e));
   T_OK(&e, dynamics_init(&d, &cp, &c, c.seed, 0, 0, MPI_COMM_SELF, &e));
   int8_t *s0 = malloc((size_t)N), *s = malloc((size_t)N), *s2 = malloc((size_t)N);
   int64_t runs = 0, flipped = 0;

@@ -16,6 +16,7 @@
 
 #include "hopscan/err.h"
 #include "hopscan/patterns.h"
+#include "hopscan/task.h"
 
 #include <mpi.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ typedef struct couplings {
   int64_t N, nb;
   int64_t P;     /* patterns J was built from (bounds |J_ij| <= P) */
   int g, rank;   /* group size and rank in the group */
+  MPI_Comm comm; /* the group (not owned) */
   int ctxt;      /* BLACS context (g x 1) */
   int64_t nloc;  /* local rows */
   int64_t lld;   /* leading dimension, max(1, nloc) */
@@ -42,9 +44,11 @@ int couplings_init(couplings_t *cp, int64_t N, int64_t nb, MPI_Comm comm, err_t 
 /* Frees J, the row list and the BLACS grid. Collective on the init communicator. */
 void couplings_free(couplings_t *cp);
 
-/* Builds J from the train examples of p (p must have been set up on cp->rows).
- * Collective on the init communicator. */
-int couplings_build(couplings_t *cp, const patterns_t *p, err_t *e);
+/* Builds J from the train examples of p (p must have been set up on cp->rows). Before each
+ * pattern chunk the group decides with task_should_stop (stop may be NULL) and returns
+ * ERR_STOPPED, J unbuilt, when any rank wants to stop. Collective on the init communicator. */
+int couplings_build(couplings_t *cp, const patterns_t *p, task_stop_fn stop, void *stop_ctx,
+                    err_t *e);
 
 /* Entry (local row r, global column j). */
 static inline int32_t couplings_at(const couplings_t *cp, int64_t r, int64_t j) {

@@ -11,9 +11,9 @@
 #include <mpi.h>
 #include <stdbool.h>
 
-/* Polled (collectively, between phases and probes) to abandon a task: returns true when the
- * calling rank wants to stop. May be NULL. */
-typedef bool (*probes_stop_fn)(void *ctx);
+/* Polled (collectively: task_should_stop) between pattern chunks of the J build and between
+ * probes, so a stop abandons the task within one chunk or probe. May be NULL. */
+typedef task_stop_fn probes_stop_fn;
 
 /* Runs task t of config c on `group` and fills r (task_result_init'ed by the caller).
  * Returns ERR_STOPPED, with r incomplete, when stop() said so on any rank of the group. */

@@ -7,6 +7,8 @@
 #include "hopscan/config.h"
 #include "hopscan/err.h"
 
+#include <mpi.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct task {
@@ -29,5 +31,13 @@ typedef struct task_result {
 /* Allocates the arrays for config c (m = NaN, sweeps = -1). */
 int task_result_init(task_result_t *r, const config_t *c, task_t t, err_t *e);
 void task_result_free(task_result_t *r);
+
+/* Asked between units of work (pattern chunks of the J build, probes) whether to abandon the task:
+ * returns true when the calling rank wants to stop (a signal, an order from the master). */
+typedef bool (*task_stop_fn)(void *ctx);
+
+/* The group's decision: true when stop() (may be NULL) says so on any rank of group.
+ * Collective on group. */
+bool task_should_stop(MPI_Comm group, task_stop_fn stop, void *ctx);
 
 #endif
