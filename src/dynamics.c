@@ -29,8 +29,10 @@ int dynamics_init(dynamics_t *d, const couplings_t *cp, const config_t *c, uint6
   }
   for (size_t i = 0; i < N; i++)
     d->local_of[i] = -1;
-  for (int64_t r = 0; r < cp->nloc; r++)
+  for (int64_t r = 0; r < cp->nloc; r++) {
     d->local_of[cp->rows[r]] = r;
+    d->lpos[r] = r; /* one rank: positions are never remapped (see make_order) */
+  }
   return 0;
 }
 
@@ -62,6 +64,10 @@ static void make_order(dynamics_t *d, uint64_t probe_id, int64_t sweep) {
       d->perm[k] = tmp;
     }
   }
+  if (d->cp->g == 1) { /* every spin is local, in its own position: lpos is 0..N-1 already */
+    memcpy(d->lorder, d->perm, (size_t)N * sizeof(int64_t));
+    return;
+  }
   int64_t n = 0;
   for (int64_t pos = 0; pos < N; pos++) {
     int64_t r = d->local_of[d->perm[pos]];
@@ -80,18 +86,32 @@ static void make_order(dynamics_t *d, uint64_t probe_id, int64_t sweep) {
 #define DYN_KERNELS(SUF, JT, HT)                                                                   \
   static void fields_##SUF(const couplings_t *cp, const int8_t *S, int64_t n, HT *H) {             \
     const int64_t N = cp->N, nloc = cp->nloc;                                                      \
+    const JT *J = (const JT *)cp->J;                                                               \
     for (int64_t r0 = 0; r0 < nloc; r0 += FIELD_TILE) {                                            \
       int64_t r1 = r0 + FIELD_TILE < nloc ? r0 + FIELD_TILE : nloc;                                \
-      for (int64_t j = 0; j < N; j++) {                                                            \
-        const JT *Jc = (const JT *)cp->J + (size_t)j * (size_t)cp->lld;                            \
+      int64_t j = 0;                                                                               \
+      /* four columns per pass: a quarter of the field loads and stores; s J = (J ^ m) - m with */ \
+      /* m = 0 for s = +1 and m = -1 for s = -1 */                                                 \
+      for (; j + 4 <= N; j += 4) {                                                                 \
+        const JT *c0 = J + (size_t)j * (size_t)cp->lld, *c1 = c0 + cp->lld, *c2 = c1 + cp->lld,    \
+                 *c3 = c2 + cp->lld;                                                               \
         for (int64_t q = 0; q < n; q++) {                                                          \
-          HT *h = H + q * nloc;                                                                    \
-          if (S[q * N + j] > 0)                                                                    \
-            for (int64_t r = r0; r < r1; r++)                                                      \
-              h[r] += Jc[r];                                                                       \
-          else                                                                                     \
-            for (int64_t r = r0; r < r1; r++)                                                      \
-              h[r] -= Jc[r];                                                                       \
+          const int8_t *sq = S + q * N + j;                                                        \
+          const HT m0 = -(HT)(sq[0] < 0), m1 = -(HT)(sq[1] < 0), m2 = -(HT)(sq[2] < 0),            \
+                   m3 = -(HT)(sq[3] < 0);                                                          \
+          HT *restrict h = H + q * nloc;                                                           \
+          for (int64_t r = r0; r < r1; r++)                                                        \
+            h[r] += (((HT)c0[r] ^ m0) - m0) + (((HT)c1[r] ^ m1) - m1) + (((HT)c2[r] ^ m2) - m2) +  \
+                    (((HT)c3[r] ^ m3) - m3);                                                       \
+        }                                                                                          \
+      }                                                                                            \
+      for (; j < N; j++) {                                                                         \
+        const JT *c0 = J + (size_t)j * (size_t)cp->lld;                                            \
+        for (int64_t q = 0; q < n; q++) {                                                          \
+          const HT m0 = -(HT)(S[q * N + j] < 0);                                                   \
+          HT *restrict h = H + q * nloc;                                                           \
+          for (int64_t r = r0; r < r1; r++)                                                        \
+            h[r] += ((HT)c0[r] ^ m0) - m0;                                                         \
         }                                                                                          \
       }                                                                                            \
     }                                                                                              \
