@@ -69,6 +69,9 @@ int64_t scheduler_group_of(int64_t ranks, int64_t g, int64_t rank) {
  * doubles up to 1 ms, so an answer that comes quickly (the usual case: the master replies at once)
  * costs microseconds, and a long wait costs about one wake-up per millisecond (1-2 % of a core). */
 enum { NAP_MIN_NS = 20000, NAP_MAX_NS = 1000000 };
+/* The master's naps start higher: with prefetch its answers are rarely on a critical path, and
+ * after each message a fast back-off from 20 us would cost it several wake-ups per message. */
+enum { NAP_MASTER_MIN_NS = 250000 };
 
 static void sched_nap(long *ns) {
   struct timespec ts = {0, *ns};
@@ -89,25 +92,40 @@ static void sched_wait(MPI_Request *req) {
 
 /* ---- messages -------------------------------------------------------------------------------- */
 
-enum { TAG_REQUEST = 101, TAG_ORDER = 102 };
+enum { TAG_REQUEST = 101, TAG_ORDER = 102, TAG_STOP = 103 };
 
-/* Request (leader -> master): {task id or -1, status, signal seen by the leader}. */
-enum { REQ_NONE = 0, REQ_DONE = 1, REQ_ABANDONED = 2 };
-#define REQ_LEN 3
+/* Request (leader -> master): {task id or -1, status of that task, ask, signal seen by the
+ * leader}. ask = 1 asks for one order; each ask gets exactly one answer (an order on TAG_ORDER,
+ * or the STOP on TAG_STOP), and a leader has at most one ask open. */
+enum { REQ_NONE = 0, REQ_DONE = 1, REQ_ABANDONED = 2, REQ_BYE = 3 /* answer to STOP, the last */ };
+#define REQ_LEN 4
 
-/* Order (master -> leader -> group): {kind, task id or signal}. */
+/* Order (master -> leader -> group): {kind, task id or signal}. STOP travels on TAG_STOP so that
+ * a leader can see it (MPI_Iprobe) while a prefetched TASK waits on TAG_ORDER. */
 enum { ORDER_TASK = 1, ORDER_FLUSH = 2, ORDER_FINISH = 3, ORDER_STOP = 4 };
 #define ORDER_LEN 2
 
+/* A leader prefetches (asks for its next task when it starts one, so that the answer is waiting
+ * when it finishes) while its tasks take less than this: that hides the request/order round trip
+ * (~1 ms with the naps) for small tasks, and costs a flush drain at most one such task more. */
+#define PREFETCH_SECONDS 0.5
+
 typedef struct sched_leader {
   int rank;
-  enum { L_WORKING, L_WAITING, L_GONE } state;
-  bool stop_sent;
+  int inflight;   /* tasks sent and not reported back */
+  bool ask;       /* an ask waits for its order */
+  bool stop_sent; /* STOP sent (it answers any open ask) */
+  bool gone;      /* FINISH sent, or BYE received after a STOP: it sends nothing more */
 } sched_leader_t;
 
 static void sched_send_order(MPI_Comm comm, int dest, int64_t kind, int64_t arg) {
   int64_t order[ORDER_LEN] = {kind, arg};
-  MPI_Send(order, ORDER_LEN, MPI_INT64_T, dest, TAG_ORDER, comm);
+  MPI_Send(order, ORDER_LEN, MPI_INT64_T, dest, kind == ORDER_STOP ? TAG_STOP : TAG_ORDER, comm);
+}
+
+static void sched_send_request(MPI_Comm comm, int64_t id, int64_t status, bool ask) {
+  int64_t msg[REQ_LEN] = {id, status, ask ? 1 : 0, signals_pending()};
+  MPI_Send(msg, REQ_LEN, MPI_INT64_T, 0, TAG_REQUEST, comm);
 }
 
 /* An error only this rank sees, in the middle of the protocol: print it with the rank and end the
@@ -146,19 +164,20 @@ static int sched_agree(MPI_Comm comm, int rc, err_t *e, bool *unanimous) {
   return worst;
 }
 
-/* Leader's stop callback: a local signal, or an order from the master waiting to be received
- * (while a leader works, the only order the master can send it is STOP). */
+/* Leader's stop callback: a local signal, or a STOP from the master waiting to be received. */
 typedef struct sched_leader_stop {
   MPI_Comm comm;
 } sched_leader_stop_t;
 
+static bool sched_stop_pending(MPI_Comm comm) {
+  int flag = 0;
+  MPI_Iprobe(0, TAG_STOP, comm, &flag, MPI_STATUS_IGNORE);
+  return flag != 0;
+}
+
 static bool sched_leader_stop(void *ctx) {
   sched_leader_stop_t *s = ctx;
-  if (signals_pending())
-    return true;
-  int flag = 0;
-  MPI_Iprobe(0, TAG_ORDER, s->comm, &flag, MPI_STATUS_IGNORE);
-  return flag != 0;
+  return signals_pending() != 0 || sched_stop_pending(s->comm);
 }
 
 /* One epoch with timing and progress. Collective on the run's comm. */
@@ -238,54 +257,51 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
     leader_of_rank[r] = -1;
     if (is_leader[r]) {
       leaders[n_leaders].rank = r;
-      leaders[n_leaders].state = L_WORKING;
       leader_of_rank[r] = (int)n_leaders++;
     }
   }
   free(is_leader);
 
-  int64_t next = 0, pending = 0, n_gone = 0, n_waiting = 0;
+  int64_t next = 0, pending = 0, n_gone = 0;
   bool stop = false, flush_pending = false;
   double t_epoch = util_now();
-  long nap = NAP_MIN_NS;
+  long nap = NAP_MASTER_MIN_NS;
   while (n_gone < n_leaders) {
-    /* 1. Decide. */
+    /* 1. Decide. A leader is idle when nothing is in flight and its ask is open. */
+    int64_t n_idle = 0;
+    for (int64_t l = 0; l < n_leaders; l++)
+      n_idle += !leaders[l].gone && leaders[l].inflight == 0 && leaders[l].ask;
+    bool complete = next == n_tasks && n_idle == n_leaders - n_gone;
     int sig = signals_pending();
-    if (!stop && sig && !(next == n_tasks && n_waiting == n_leaders - n_gone)) {
+    if (!stop && sig && !complete) {
       stop = true;
       st->signal = sig;
     }
     if (stop) {
       for (int64_t l = 0; l < n_leaders; l++) {
-        if (leaders[l].state == L_GONE || leaders[l].stop_sent)
-          continue;
-        sched_send_order(comm, leaders[l].rank, ORDER_STOP, st->signal);
-        leaders[l].stop_sent = true;
-        if (leaders[l].state == L_WAITING) {
-          leaders[l].state = L_GONE;
-          n_waiting--;
-          n_gone++;
+        sched_leader_t *L = &leaders[l];
+        if (!L->gone && !L->stop_sent) {
+          sched_send_order(comm, L->rank, ORDER_STOP, st->signal);
+          L->stop_sent = true;
+          L->ask = false;
         }
       }
       if (n_gone == n_leaders)
         break;
     } else {
-      bool all_waiting = n_waiting == n_leaders - n_gone;
-      if (next == n_tasks && all_waiting) {
+      if (complete) {
         for (int64_t l = 0; l < n_leaders; l++)
-          if (leaders[l].state == L_WAITING)
-            sched_send_order(comm, leaders[l].rank, ORDER_FINISH, 0);
+          sched_send_order(comm, leaders[l].rank, ORDER_FINISH, 0);
         n_gone = n_leaders;
         break;
       }
       if (!flush_pending && every > 0 && pending > 0 && util_now() - t_epoch >= every)
         flush_pending = true;
-      if (flush_pending && all_waiting) {
+      if (flush_pending && n_idle == n_leaders) {
         for (int64_t l = 0; l < n_leaders; l++) {
           sched_send_order(comm, leaders[l].rank, ORDER_FLUSH, 0);
-          leaders[l].state = L_WORKING;
+          leaders[l].ask = false;
         }
-        n_waiting = 0;
         rc = sched_epoch(comm, ops, p, st, e);
         if (rc)
           break;
@@ -296,10 +312,10 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
       }
       if (!flush_pending)
         for (int64_t l = 0; l < n_leaders && next < n_tasks; l++)
-          if (leaders[l].state == L_WAITING) {
+          if (leaders[l].ask) {
             sched_send_order(comm, leaders[l].rank, ORDER_TASK, tasks[next++]);
-            leaders[l].state = L_WORKING;
-            n_waiting--;
+            leaders[l].ask = false;
+            leaders[l].inflight++;
           }
     }
 
@@ -316,33 +332,40 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
       MPI_Mrecv(req, REQ_LEN, MPI_INT64_T, &msg, MPI_STATUS_IGNORE);
       got++;
       int li = leader_of_rank[status.MPI_SOURCE];
-      if (li < 0 || leaders[li].state != L_WORKING) {
-        rc = ERR(e, ERR_RUNTIME, "protocol error: unexpected request from rank %d",
-                 status.MPI_SOURCE);
+      sched_leader_t *L = li < 0 ? NULL : &leaders[li];
+      bool bad = !L || L->gone || (req[2] && L->ask);
+      if (L && req[1] == REQ_BYE)
+        bad = bad || !L->stop_sent || L->inflight != 0;
+      else if (L && req[1] != REQ_NONE)
+        bad = bad || L->inflight < 1;
+      if (bad) {
+        rc = ERR(e, ERR_RUNTIME,
+                 "protocol error: unexpected request {%lld, %lld, %lld} from rank %d",
+                 (long long)req[0], (long long)req[1], (long long)req[2], status.MPI_SOURCE);
         sched_abort(comm, rc, e);
       }
       if (req[1] == REQ_DONE) {
+        L->inflight--;
         st->completed++;
         pending++;
         if (p)
           progress_update(p, p->done + 1);
       } else if (req[1] == REQ_ABANDONED) {
+        L->inflight--;
         st->abandoned++;
         if (!stop) {
           stop = true;
-          st->signal = (int)req[2];
+          st->signal = (int)req[3];
         }
-      }
-      if (leaders[li].stop_sent) {
-        leaders[li].state = L_GONE;
+      } else if (req[1] == REQ_BYE) {
+        L->gone = true;
         n_gone++;
-      } else {
-        leaders[li].state = L_WAITING;
-        n_waiting++;
       }
+      if (req[2] && !L->stop_sent) /* after a STOP, the STOP is the answer */
+        L->ask = true;
     }
     if (got)
-      nap = NAP_MIN_NS;
+      nap = NAP_MASTER_MIN_NS;
     else if (n_gone < n_leaders)
       sched_nap(&nap);
   }
@@ -364,42 +387,58 @@ static int sched_run_worker(MPI_Comm comm, MPI_Comm group, const scheduler_ops_t
   int flag = leader ? 1 : 0;
   MPI_Gather(&flag, 1, MPI_INT, NULL, 0, MPI_INT, 0, comm);
   sched_leader_stop_t lstop = {comm};
-  int64_t last_id = -1, last_status = REQ_NONE;
+  double prefetch_below = ops->prefetch_seconds > 0   ? ops->prefetch_seconds
+                          : ops->prefetch_seconds < 0 ? 0.0
+                                                      : PREFETCH_SECONDS;
+  double last_task = -1; /* seconds the last finished task took; -1 before the first */
+  if (leader)
+    sched_send_request(comm, -1, REQ_NONE, true);
   for (;;) {
     int64_t order[ORDER_LEN] = {0, 0};
     MPI_Request req;
     if (leader) {
-      int64_t msg[REQ_LEN] = {last_id, last_status, signals_pending()};
-      MPI_Send(msg, REQ_LEN, MPI_INT64_T, 0, TAG_REQUEST, comm);
-      MPI_Irecv(order, ORDER_LEN, MPI_INT64_T, 0, TAG_ORDER, comm, &req);
+      MPI_Irecv(order, ORDER_LEN, MPI_INT64_T, 0, MPI_ANY_TAG, comm, &req);
       sched_wait(&req);
+      /* A prefetched task behind which a STOP waits is given back without being run. */
+      if (order[0] == ORDER_TASK && sched_stop_pending(comm)) {
+        sched_send_request(comm, order[1], REQ_ABANDONED, false);
+        continue;
+      }
     }
     if (gsize > 1) {
       MPI_Ibcast(order, ORDER_LEN, MPI_INT64_T, 0, group, &req);
       sched_wait(&req);
     }
-    last_id = -1;
-    last_status = REQ_NONE;
     if (order[0] == ORDER_TASK) {
+      bool prefetch = leader && last_task >= 0 && last_task < prefetch_below;
+      if (prefetch)
+        sched_send_request(comm, -1, REQ_NONE, true);
+      double t0 = util_now();
       int rc = ops->run(ops->ctx, order[1], group, leader,
                         leader ? sched_leader_stop : signals_stop_requested, &lstop, e);
+      int64_t status = REQ_DONE;
       if (rc == ERR_STOPPED) {
         err_init(e);
-        last_status = REQ_ABANDONED;
+        status = REQ_ABANDONED;
       } else if (rc) {
         sched_abort(comm, rc, e);
       } else {
-        last_status = REQ_DONE;
         st->completed++;
+        last_task = util_now() - t0;
       }
-      last_id = order[1];
+      if (leader)
+        sched_send_request(comm, order[1], status, !prefetch);
     } else if (order[0] == ORDER_FLUSH) {
       CHECK(e, sched_epoch(comm, ops, p, st, e));
+      if (leader)
+        sched_send_request(comm, -1, REQ_NONE, true);
     } else if (order[0] == ORDER_FINISH) {
       return 0;
     } else if (order[0] == ORDER_STOP) {
       st->stopped = true;
       st->signal = (int)order[1];
+      if (leader) /* everything this leader will ever send has been sent */
+        sched_send_request(comm, -1, REQ_BYE, false);
       return 0;
     } else {
       int rc = ERR(e, ERR_RUNTIME, "protocol error: unknown order %lld", (long long)order[0]);

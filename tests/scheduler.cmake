@@ -19,3 +19,18 @@ hopscan_mpi_test(scheduler_stop_worker_np3_g2 ${_sched_src} EXE test_scheduler N
 hopscan_mpi_test(scheduler_stop_worker_np4 ${_sched_src} EXE test_scheduler NP 4
                  ARGS stop_worker 1)
 hopscan_mpi_test(scheduler_stop_all_np4_g2 ${_sched_src} EXE test_scheduler NP 4 ARGS stop_all 2)
+foreach(_np 1 2 4)
+  hopscan_mpi_test(scheduler_stop_in_epoch_np${_np} ${_sched_src} EXE test_scheduler NP ${_np}
+                   ARGS stop_in_epoch 1)
+endforeach()
+hopscan_mpi_test(scheduler_stop_in_epoch_np4_g2_noprefetch ${_sched_src} EXE test_scheduler NP 4
+                 ARGS stop_in_epoch 2 noprefetch)
+# The same without prefetch (a leader asks only when its task is done).
+hopscan_mpi_test(scheduler_complete_np3_g1_noprefetch ${_sched_src} EXE test_scheduler NP 3
+                 ARGS complete 1 noprefetch)
+hopscan_mpi_test(scheduler_complete_np4_g2_noprefetch ${_sched_src} EXE test_scheduler NP 4
+                 ARGS complete 2 noprefetch)
+hopscan_mpi_test(scheduler_stop_rank0_np4_noprefetch ${_sched_src} EXE test_scheduler NP 4
+                 ARGS stop_rank0 1 noprefetch)
+hopscan_mpi_test(scheduler_stop_worker_np3_g2_noprefetch ${_sched_src} EXE test_scheduler NP 3
+                 ARGS stop_worker 2 noprefetch)

@@ -4,8 +4,9 @@
  * and a signal on rank 0, on one worker or on every rank stops the run with ERR_STOPPED on every
  * rank after a final epoch that holds only finished tasks.
  *
- * usage: test_scheduler SCENARIO GROUP_SIZE
- *   complete | stop_rank0 | stop_worker | stop_all */
+ * usage: test_scheduler SCENARIO GROUP_SIZE [noprefetch]
+ *   complete | stop_rank0 | stop_worker | stop_all | stop_in_epoch (rank 0 gets the signal during
+ *   its second flush epoch); noprefetch: leaders ask only when done */
 #include "hopscan/scheduler.h"
 #include "hopscan/signals.h"
 #include "hopscan/util.h"
@@ -28,6 +29,8 @@ typedef struct work {
   int64_t *order; /* rank 0: ids in the order epochs delivered them */
   int64_t n_order;
   int *written;       /* rank 0: times each id was written */
+  int64_t epochs;     /* epochs seen by this rank */
+  int64_t raise_at;   /* rank 0 raises SIGUSR1 inside its epoch number raise_at (0: never) */
   int64_t mismatches; /* group ranks that ran different ids */
 } work_t;
 
@@ -59,6 +62,8 @@ static int work_epoch(void *ctx, err_t *e) {
   work_t *w = ctx;
   int size = 0;
   MPI_Comm_size(w->comm, &size);
+  if (++w->epochs == w->raise_at && w->rank == 0)
+    raise(SIGUSR1); /* a signal while every rank is in a flush epoch */
   int n = (int)w->n_held, *counts = NULL, *displs = NULL;
   int64_t *all = NULL;
   if (w->rank == 0) {
@@ -171,8 +176,13 @@ int main(int argc, char **argv) {
     arm_signal(0.2);
   if (!strcmp(scenario, "stop_all"))
     arm_signal(0.2);
+  if (!strcmp(scenario, "stop_in_epoch"))
+    w.raise_at = 2;
 
   scheduler_ops_t ops = {.run = work_run, .epoch = work_epoch, .ctx = &w};
+  bool noprefetch = argc > 3 && !strcmp(argv[3], "noprefetch");
+  if (noprefetch)
+    ops.prefetch_seconds = -1;
   scheduler_stats_t st;
   err_init(&e);
   double t0 = util_now();
@@ -214,10 +224,11 @@ int main(int argc, char **argv) {
       T_CHECK(n_written < w.n_tasks);
       T_CHECK(st.signal == SIGUSR1 || (st.signal == 0 && !strcmp(scenario, "stop_worker")));
     }
-    printf("test_scheduler %s np=%d g=%lld: rc %d, %lld of %lld tasks written, %lld abandoned, "
+    printf("test_scheduler %s%s np=%d g=%lld: rc %d, %lld of %lld tasks written, %lld abandoned, "
            "%lld epochs (%.3f s), %.3f s in all\n",
-           scenario, size, (long long)g, rc, (long long)n_written, (long long)w.n_tasks,
-           (long long)st.abandoned, (long long)st.epochs, st.epoch_seconds, dt);
+           scenario, noprefetch ? " noprefetch" : "", size, (long long)g, rc, (long long)n_written,
+           (long long)w.n_tasks, (long long)st.abandoned, (long long)st.epochs, st.epoch_seconds,
+           dt);
   } else if (stopping) {
     T_EQ_I(rc, ERR_STOPPED);
   }

@@ -7,16 +7,19 @@
  * are all >= g (a larger group only needs less memory per rank). With K = 1 the single rank is
  * master and worker (one group of 1, the same kernel path).
  *
- * Protocol (scheduler_run): a group leader sends the master a request carrying the task it just
- * finished (or abandoned); the master answers with one order: TASK id, FLUSH, FINISH or STOP.
- * The leader broadcasts each order to its group. The master keeps the tasks sorted by estimated
- * cost (largest first). Every `every_seconds` (rank 0's clock) the master stops handing out work;
- * when every leader is waiting it orders FLUSH and all ranks, master included, run one collective
+ * Protocol (scheduler_run): a group leader sends the master requests that report the task it
+ * finished (or abandoned) and/or ask for an order; the master answers each ask with one order:
+ * TASK id, FLUSH, FINISH or STOP. The leader broadcasts each order to its group. While its tasks
+ * are short (< 0.5 s) a leader asks for the next task when it starts one (prefetch), so the
+ * round trip to the master is hidden. The master keeps the tasks sorted by estimated cost
+ * (largest first). Every `every_seconds` (rank 0's clock) the master stops handing out work;
+ * when every leader is idle it orders FLUSH and all ranks, master included, run one collective
  * epoch. On a stop signal (on rank 0, or reported by a group that abandoned its task because one
- * of its ranks saw it) the master sends STOP to every leader, to a busy one at once (its probes'
- * stop callback sees the message and the group abandons the task); then every rank runs the
- * final epoch. All waits sleep (MPI_Improbe/MPI_Test + 1 ms nanosleep): no rank spins a core
- * while it waits.
+ * of its ranks saw it) the master sends STOP to every leader at once (its probes' stop callback
+ * sees the message and the group abandons the task in flight; a prefetched task is given back
+ * unrun); each leader answers BYE as its last message, then every rank runs the final epoch.
+ * All waits sleep (MPI_Improbe/MPI_Test + naps backing off to 1 ms): no rank spins a core while
+ * it waits.
  *
  * Every rank returns the same status: 0 complete, ERR_STOPPED after the final epoch of a stopped
  * scan, or an error every rank agreed on; an error only one worker sees is printed with its rank
@@ -63,6 +66,9 @@ typedef struct scheduler_ops {
    * and drops them. Every rank of the run calls it at the same point of the protocol. */
   int (*epoch)(void *ctx, err_t *e);
   void *ctx;
+  /* A leader asks for its next task when it starts one while its tasks take less than this many
+   * seconds (hides the request round trip for small tasks). 0: default (0.5 s); < 0: never. */
+  double prefetch_seconds;
 } scheduler_ops_t;
 
 typedef struct scheduler_stats {
