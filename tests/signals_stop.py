@@ -42,6 +42,9 @@ def one_case(d, cfg, ref, long_cfg, case):
         S.kill9_all(p, ranks)
         return
     pid = p.pid if target == "mpirun" else ranks.get(0)
+    if not S.check(pid is not None, f"{label}: rank 0's process not found"):
+        S.kill9_all(p, ranks)
+        return
     t0 = time.monotonic()
     os.kill(pid, sig)
     try:
