@@ -20,7 +20,7 @@ static const struct command {
   command_fn fn;
   const char *summary;
 } commands[] = {
-    {"run", scheduler_command, "run (or resume) a scan: run CONFIG.yaml [-o OUT.h5] [--overwrite]"},
+    {"run", scheduler_command, "run or resume a scan (see run --help)"},
     {"plan", plan_command, "validate a config and print grid, tasks, memory and cost"},
     {"status", output_status_command, "progress of a running, interrupted or finished scan"},
     {"bench", bench_command, "kernel benchmarks (J build, dynamics, samples) against references"},
@@ -41,7 +41,8 @@ const char *cli_version(void) {
 
 static void print_usage(FILE *f) {
   fprintf(f, "usage: hopscan <command> [options]\n"
-             "       mpirun -np K hopscan run CONFIG.yaml [-o OUT.h5] [--overwrite]\n\n"
+             "       mpirun -np K hopscan run CONFIG.yaml [-o OUT.h5] [--overwrite] [--quiet]\n"
+             "                                [--progress=json]\n\n"
              "commands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++)
     fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);

@@ -59,7 +59,7 @@ static int start_states(const config_t *c, const patterns_t *p, int64_t *idx[PRO
 }
 
 int probes_run_task(const config_t *c, task_t t, MPI_Comm group, task_result_t *r,
-                    probes_stop_fn stop, void *stop_ctx, err_t *e) {
+                    task_stop_fn stop, void *stop_ctx, err_t *e) {
   int rc = 0;
   couplings_t cp;
   patterns_t p;

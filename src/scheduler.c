@@ -489,8 +489,8 @@ typedef struct sched_scan {
   int64_t n_held, cap_held;
 } sched_scan_t;
 
-static int sched_scan_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader,
-                          scheduler_stop_fn stop, void *stop_ctx, err_t *e) {
+static int sched_scan_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader, task_stop_fn stop,
+                          void *stop_ctx, err_t *e) {
   sched_scan_t *s = ctx;
   task_t t = {.point = id / s->c->samples, .sample = id % s->c->samples};
   if (is_leader && s->n_held == s->cap_held) {

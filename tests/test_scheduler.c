@@ -34,7 +34,7 @@ typedef struct work {
   int64_t mismatches; /* group ranks that ran different ids */
 } work_t;
 
-static int work_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader, scheduler_stop_fn stop,
+static int work_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader, task_stop_fn stop,
                     void *stop_ctx, err_t *e) {
   work_t *w = ctx;
   int64_t mm[2] = {id, -id};

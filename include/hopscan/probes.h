@@ -11,13 +11,11 @@
 #include <mpi.h>
 #include <stdbool.h>
 
-/* Polled (collectively: task_should_stop) between pattern chunks of the J build and between
- * probes, so a stop abandons the task within one chunk or probe. May be NULL. */
-typedef task_stop_fn probes_stop_fn;
-
 /* Runs task t of config c on `group` and fills r (task_result_init'ed by the caller).
+ * stop (may be NULL) is polled collectively (task_should_stop) between pattern chunks of the J
+ * build and between probes, so a stop abandons the task within one chunk or probe.
  * Returns ERR_STOPPED, with r incomplete, when stop() said so on any rank of the group. */
 int probes_run_task(const config_t *c, task_t t, MPI_Comm group, task_result_t *r,
-                    probes_stop_fn stop, void *stop_ctx, err_t *e);
+                    task_stop_fn stop, void *stop_ctx, err_t *e);
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "hopscan/err.h"
 #include "hopscan/progress.h"
+#include "hopscan/task.h"
 
 #include <mpi.h>
 #include <stdbool.h>
@@ -52,15 +53,12 @@ int64_t scheduler_group_size(int64_t ranks, int64_t g, int64_t group);
 
 /* ---- the protocol, independent of the model (tests drive it with their own work) ------------ */
 
-/* Stop callback given to the work function: same contract as probes_stop_fn. */
-typedef bool (*scheduler_stop_fn)(void *ctx);
-
 typedef struct scheduler_ops {
   /* Runs task `id` collectively on `group` (every rank of the group calls it). On success the
    * leader (is_leader) keeps the result for the next epoch. Returns 0, ERR_STOPPED when the task
    * was abandoned because stop() returned true on some rank of the group (nothing kept), or an
    * error. */
-  int (*run)(void *ctx, int64_t id, MPI_Comm group, bool is_leader, scheduler_stop_fn stop,
+  int (*run)(void *ctx, int64_t id, MPI_Comm group, bool is_leader, task_stop_fn stop,
              void *stop_ctx, err_t *e);
   /* One flush epoch, collective on the run's comm: writes the results this rank keeps (leaders)
    * and drops them. Every rank of the run calls it at the same point of the protocol. */

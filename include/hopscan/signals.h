@@ -36,7 +36,7 @@ void signals_clear(void);
  * into buf (len bytes) and buf is returned. */
 const char *signals_name(int sig, char *buf, int len);
 
-/* bool adapter for probes_stop_fn-style callbacks: true when a stop signal is pending.
+/* task_stop_fn adapter: true when a stop signal is pending.
  * ctx is ignored. */
 bool signals_stop_requested(void *ctx);
 
