@@ -21,3 +21,8 @@ hopscan_mpi_test(test_output_write_error_np3 ${CMAKE_CURRENT_SOURCE_DIR}/test_ou
                  EXE test_output ARGS write-error)
 set_tests_properties(test_output_write_error_np3 PROPERTIES TIMEOUT 120 LABELS "mpi;output"
                      ENVIRONMENT "${HOPSCAN_TEST_ENV};OMPI_MCA_io=romio321")
+
+# Read-only and full file systems under the output (real tmpfs mounts; root only, else skipped).
+hopscan_cli_test(output_fs_faults NP 0 TIMEOUT 180 LABELS "mpi;output"
+                 COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/output_fs_faults.sh)
+set_tests_properties(output_fs_faults PROPERTIES SKIP_RETURN_CODE 77)
