@@ -20,8 +20,10 @@ import sys
 import h5py
 import numpy as np
 
+import summary_oracle
+
 KINDS = ("train", "test", "feature")
-STATS = ("mean", "sem", "frac_retrieved")
+STATS = summary_oracle.STATS
 problems = []
 
 
@@ -129,7 +131,6 @@ def main(argv):
         need(np.all(d == 1), "every sample done")
     m_thr = re.search(r"^retrieval_threshold: (\S+)$", yaml, re.M)
     need(m_thr is not None, "retrieval_threshold in config_yaml")
-    thr = float(m_thr.group(1)) if m_thr else 0.9
 
     def axes_attached(ds, ndims):
         names = ["/grid/alpha", "/grid/alpha_D", "/grid/L", "/grid/sample"]
@@ -159,24 +160,10 @@ def main(argv):
                              f"{kind} row {t} probe {j} synthetic value")
                     else:
                         need(np.isnan(mv[t, j]) and sv[t, j] == -2, f"{kind} row {t} probe {j} still fill")
-        # Recompute the summaries: per-sample means over done samples.
-        m5 = m[()].astype(np.float64)
-        mean = np.full((A, B, C), np.nan)
-        sem = np.full((A, B, C), np.nan)
-        frac = np.full((A, B, C), np.nan)
-        for ia in range(A):
-            for ib in range(B):
-                for ic in range(C):
-                    sel = d[ia, ib, ic] == 1
-                    if n == 0 or not sel.any():
-                        continue
-                    rows = m5[ia, ib, ic][sel]
-                    per = rows.mean(axis=1)
-                    mean[ia, ib, ic] = per.mean()
-                    if len(per) > 1:
-                        sem[ia, ib, ic] = per.std(ddof=1) / np.sqrt(len(per))
-                    frac[ia, ib, ic] = np.count_nonzero(rows > thr) / rows.size
-        for q, want in zip(STATS, (mean, sem, frac)):
+        # Recompute the summaries from /probes over the done samples (the shared oracle).
+        want_all = summary_oracle.recompute(f, kind)
+        for q in STATS:
+            want = want_all[q]
             ds = f[f"summary/{kind}/{q}"]
             need(ds.dtype == np.float64 and ds.shape == (A, B, C), f"/summary/{kind}/{q} f64[A,B,C]")
             axes_attached(ds, 3)
