@@ -89,7 +89,8 @@ static herr_t output_h5_walk_cb(unsigned n, const H5E_error2_t *err, void *data)
       minor[0] = '\0';
     char desc[600];
     output_h5_tidy(err->desc ? err->desc : "", desc, sizeof desc);
-    snprintf(m->text, sizeof m->text, "%s%s%s%s", desc, minor[0] ? " (" : "", minor,
+    /* precisions bound the parts so the sum fits m->text (700): 520 + 2 + 159 + 1 */
+    snprintf(m->text, sizeof m->text, "%.520s%s%.159s%s", desc, minor[0] ? " (" : "", minor,
              minor[0] ? ")" : "");
   }
   return 0;
@@ -140,7 +141,7 @@ static int output_agree(MPI_Comm comm, int rc, err_t *e) {
   if (code == 0)
     code = ERR_RUNTIME;
   if (first != 0)
-    snprintf(e->msg, sizeof e->msg, "rank %d: %s", first, msg);
+    snprintf(e->msg, sizeof e->msg, "rank %d: %.2000s", first, msg);
   else if (rank != first)
     memcpy(e->msg, msg, sizeof msg);
   e->code = code;
