@@ -387,12 +387,24 @@ def load_scans(paths):
 
 
 def load_scans_by_N(paths):
-    """Reads files and combines them per N (for the D_gen study). Returns [Scan] sorted by N."""
+    """Reads files and combines them per (N, L axis) for the D_gen study: files at one N with the
+    same L values combine as usual; files at one N with disjoint L values (a sparse and a dense
+    series on their own alpha_D grids, as in the paper's Fig. 3b) stay separate scans. Returns
+    [Scan] sorted by N, then L."""
     files = [FileData(os.fspath(p)) for p in paths]
     groups = {}
     for f in files:
-        groups.setdefault(f.N, []).append(f)
-    return [combine(groups[N]) for N in sorted(groups)]
+        groups.setdefault((f.N, tuple(int(x) for x in f.L)), []).append(f)
+    keys = sorted(groups)
+    for i, (N, La) in enumerate(keys):
+        for N2, Lb in keys[i + 1:]:
+            common = set(La) & set(Lb)
+            if N2 == N and common:
+                raise HopscanError(
+                    f"cannot use {groups[(N, La)][0].path} and {groups[(N2, Lb)][0].path} "
+                    f"together: both have N = {N} and "
+                    f"{', '.join(L_label(x) for x in sorted(common))} but different L axes")
+    return [combine(groups[key]) for key in keys]
 
 
 class Scan:

@@ -185,6 +185,39 @@ def test_dgen_recovers_known_slopes(tmp_path, tool):
     assert "# fit L=dense" in csv_text
 
 
+def test_dgen_sparse_and_dense_in_separate_files(tmp_path, tool):
+    """The paper's Fig. 3b layout: at each N a sparse (L = 3) and a dense file, each on its own
+    alpha_D grid, so they cannot combine into one scan; dgen still fits both series."""
+    D_grid = np.unique(np.rint(np.geomspace(2, 3000, 80)).astype(int))
+    alpha = np.array([0.5, 1.0, 2.0])
+    S, paths, truth = 12, [], {}
+    for N in (1000, 2000, 4000, 8000):
+        for L, dtrue, Ds in ((3, 0.1 * N, D_grid[D_grid < N]),
+                             (0, 2.0 * math.sqrt(N), D_grid[(D_grid < N) & (D_grid % 2 == 1)])):
+            vals = np.full((3, len(Ds), 1, S), 0.4)
+            vals[2, Ds <= dtrue, 0, :] = 0.95
+            truth[(N, L)] = Ds[Ds <= dtrue].max()
+            m = {"train": curves_to_m(vals, 2), "test": curves_to_m(vals, 3),
+                 "feature": curves_to_m(vals, 2)}
+            paths.append(write_scan(str(tmp_path / f"split-{N}-{L}.h5"), alpha, Ds / N,
+                                    np.array([L]), m, N=N))
+    rows = hp.dgen_table(hp.scan.load_scans_by_N(paths), k=10)
+    assert sorted((r["N"], r["L"]) for r in rows) == sorted(truth)
+    for r in rows:
+        assert r["D_gen"] == truth[(r["N"], r["L"])], r
+    res = tool("dgen", *paths, "-o", tmp_path / "split")
+    assert res.rc == 0, res.err
+    assert "fit L = 3: D_gen ~ N^(" in res.out and "fit L = D (dense): D_gen ~ N^(" in res.out
+    # same N and overlapping L but different L axes would count (N, L) twice: refused
+    m1 = {"train": curves_to_m(np.full((3, 2, 2, S), 0.4), 2),
+          "test": curves_to_m(np.full((3, 2, 2, S), 0.4), 3),
+          "feature": curves_to_m(np.full((3, 2, 2, S), 0.4), 2)}
+    odd = write_scan(str(tmp_path / "odd.h5"), alpha, np.array([0.01, 0.02]), np.array([3, 5]),
+                     m1, N=1000)
+    res = tool("dgen", paths[0], odd, "-o", tmp_path / "bad")
+    assert res.rc == 2 and "both have N = 1000 and L = 3" in res.err, res.err
+
+
 def test_dgen_groups_variant(tmp_path):
     paths, truth = _dgen_files(tmp_path, [1000, 4000], S=20)
     scans = hp.scan.load_scans_by_N(paths)
