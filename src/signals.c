@@ -52,10 +52,6 @@ int signals_pending(void) {
   return (int)signals_received;
 }
 
-void signals_clear(void) {
-  signals_received = 0;
-}
-
 const char *signals_name(int sig, char *buf, int len) {
   switch (sig) {
   case SIGTERM:

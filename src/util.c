@@ -56,12 +56,6 @@ double util_now(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-double util_wall(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 void util_utc_iso(char *buf, size_t len) {
   time_t t = time(NULL);
   struct tm tm;

@@ -29,9 +29,6 @@ void signals_restore(void);
  * read; cheap enough to poll between work units and inside wait loops. */
 int signals_pending(void);
 
-/* Forgets a received signal (tests, and a caller that has handled it). */
-void signals_clear(void);
-
 /* "SIGTERM", "SIGINT" or "SIGUSR1" (static strings); any other number is written as "signal N"
  * into buf (len bytes) and buf is returned. */
 const char *signals_name(int sig, char *buf, int len);

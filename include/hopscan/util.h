@@ -19,9 +19,8 @@ int util_to_int(int64_t v, int *out, const char *what, err_t *e);
 int util_alloc(void **p, size_t count, size_t size, const char *what, err_t *e);
 int util_calloc(void **p, size_t count, size_t size, const char *what, err_t *e);
 
-/* Seconds from a monotonic clock, and from the epoch. */
+/* Seconds from a monotonic clock. */
 double util_now(void);
-double util_wall(void);
 /* UTC time as ISO 8601 ("2026-11-23T14:56:03Z") into buf (>= 21 bytes). */
 void util_utc_iso(char *buf, size_t len);
 
