@@ -241,13 +241,59 @@ static void check_hand_case(void) {
   T_OK(&e, dynamics_run(&d, s, 0, 0, &sweeps, &e));
   T_EQ_I(sweeps, 0);
   T_CHECK(memcmp(s, xi, 4) == 0);
-  /* h = 0 keeps the spin: N = 4, state with zero field on spin 0 stays */
+  /* an unstable first spin (ties, h = 0, are checked in check_tie_case) */
   int8_t z[4] = {-1, 1, 1, 1}; /* h_0 = xi_0 (-1 + 1 + 1) = 1 > 0 and s_0 = -1: unstable */
   T_OK(&e, dynamics_set_states(&d, z, 1, &e));
   T_EQ_I(dynamics_field(&d, 0, 0), 1);
   T_OK(&e, dynamics_run(&d, z, 0, 0, &sweeps, &e));
   /* cyclic order: spin 0 flips to +1 first; then spin 1 sees field -3 with s_1 = +1 -> flips */
   T_CHECK(memcmp(z, xi, 4) == 0);
+  dynamics_free(&d);
+  config_free(&c);
+}
+
+/* Ties: N = 3, P = 1, xi = (1, 1, 1), so h_i = s_j + s_k can be 0, and a spin with h = 0 keeps
+ * its value. Cyclic order from (1, 1, -1): spins 0 and 1 see h = 0 and stay, spin 2 sees h = 2
+ * and flips: (1, 1, 1). Mirror image from (-1, -1, 1): (-1, -1, -1). A rule that flipped on
+ * h = 0 (either sign) would end elsewhere. */
+static void check_tie_case(void) {
+  config_t c;
+  kt_config(&c, "model: hopfield\nN: 3\nalpha: [0.34]\nprobes: {train: 1, test: 0}\n"
+                "dynamics: {order: cyclic}\n");
+  int16_t J[9];
+  int64_t rows[3] = {0, 1, 2};
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      J[i + 3 * j] = (int16_t)(i == j ? 0 : 1);
+  couplings_t cp = {.N = 3,
+                    .nb = 3,
+                    .P = 1,
+                    .g = 1,
+                    .rank = 0,
+                    .ctxt = -1,
+                    .nloc = 3,
+                    .lld = 3,
+                    .rows = rows,
+                    .elem = 2,
+                    .J = J};
+  dynamics_t d;
+  err_t e;
+  T_OK(&e, dynamics_init(&d, &cp, &c, 1, 0, 0, MPI_COMM_SELF, &e));
+  const int8_t start[2][3] = {{1, 1, -1}, {-1, -1, 1}}, want[2][3] = {{1, 1, 1}, {-1, -1, -1}};
+  for (int k = 0; k < 2; k++) {
+    int8_t s[3], s2[3];
+    memcpy(s, start[k], 3);
+    memcpy(s2, start[k], 3);
+    int64_t sweeps = -5, sweeps_tb = -5;
+    T_OK(&e, dynamics_set_states(&d, s, 1, &e));
+    T_EQ_I(dynamics_field(&d, 0, 0), 0);
+    T_OK(&e, dynamics_run(&d, s, 0, 0, &sweeps, &e));
+    T_CHECK(memcmp(s, want[k], 3) == 0);
+    T_EQ_I(sweeps, 1);
+    T_OK(&e, dynamics_run_textbook(&d, s2, 0, &sweeps_tb, &e));
+    T_CHECK(memcmp(s2, want[k], 3) == 0);
+    T_EQ_I(sweeps_tb, 1);
+  }
   dynamics_free(&d);
   config_free(&c);
 }
@@ -285,6 +331,7 @@ int main(int argc, char **argv) {
     check_dynamics_single("N: 80\nalpha: [0.5]\nalpha_D: [0.1]\nL: [4]\n"
                           "probes: {train: 0, test: 1, feature: 0}\n");
     check_hand_case();
+    check_tie_case();
   }
   int rc = test_finish_mpi("test_kernel", world);
   MPI_Finalize();
