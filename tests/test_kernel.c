@@ -203,6 +203,27 @@ static void check_dynamics_single(const char *yaml) {
   config_free(&c);
 }
 
+/* The one-rank couplings of a single stored pattern, J_ij = xi_i xi_j off the diagonal, built by
+ * hand into the caller's J[n * n] and rows[n] (no BLACS grid). */
+static couplings_t hebb_one_pattern(int n, const int8_t *xi, int16_t *J, int64_t *rows) {
+  for (int i = 0; i < n; i++) {
+    rows[i] = i;
+    for (int j = 0; j < n; j++)
+      J[i + n * j] = (int16_t)(i == j ? 0 : xi[i] * xi[j]);
+  }
+  return (couplings_t){.N = n,
+                       .nb = n,
+                       .P = 1,
+                       .g = 1,
+                       .rank = 0,
+                       .ctxt = -1,
+                       .nloc = n,
+                       .lld = n,
+                       .rows = rows,
+                       .elem = 2,
+                       .J = J};
+}
+
 /* N = 4, P = 1, xi = (1, -1, 1, 1): J_ij = xi_i xi_j off the diagonal. From s0 = (1, -1, 1, -1)
  * the field of spin 3 is 3 > 0, so it flips, and the state is xi after one sweep with a flip;
  * xi is a fixed point with energy -6. */
@@ -212,21 +233,8 @@ static void check_hand_case(void) {
                 "dynamics: {order: cyclic}\n");
   const int8_t xi[4] = {1, -1, 1, 1};
   int16_t J[16];
-  int64_t rows[4] = {0, 1, 2, 3};
-  for (int i = 0; i < 4; i++)
-    for (int j = 0; j < 4; j++)
-      J[i + 4 * j] = (int16_t)(i == j ? 0 : xi[i] * xi[j]);
-  couplings_t cp = {.N = 4,
-                    .nb = 4,
-                    .P = 1,
-                    .g = 1,
-                    .rank = 0,
-                    .ctxt = -1,
-                    .nloc = 4,
-                    .lld = 4,
-                    .rows = rows,
-                    .elem = 2,
-                    .J = J};
+  int64_t rows[4];
+  couplings_t cp = hebb_one_pattern(4, xi, J, rows);
   dynamics_t d;
   err_t e;
   T_OK(&e, dynamics_init(&d, &cp, &c, 1, 0, 0, MPI_COMM_SELF, &e));
@@ -263,22 +271,10 @@ static void check_tie_case(void) {
   config_t c;
   kt_config(&c, "model: hopfield\nN: 3\nalpha: [0.34]\nprobes: {train: 1, test: 0}\n"
                 "dynamics: {order: cyclic}\n");
+  const int8_t xi[3] = {1, 1, 1};
   int16_t J[9];
-  int64_t rows[3] = {0, 1, 2};
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++)
-      J[i + 3 * j] = (int16_t)(i == j ? 0 : 1);
-  couplings_t cp = {.N = 3,
-                    .nb = 3,
-                    .P = 1,
-                    .g = 1,
-                    .rank = 0,
-                    .ctxt = -1,
-                    .nloc = 3,
-                    .lld = 3,
-                    .rows = rows,
-                    .elem = 2,
-                    .J = J};
+  int64_t rows[3];
+  couplings_t cp = hebb_one_pattern(3, xi, J, rows);
   dynamics_t d;
   err_t e;
   T_OK(&e, dynamics_init(&d, &cp, &c, 1, 0, 0, MPI_COMM_SELF, &e));
