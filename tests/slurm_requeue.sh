@@ -77,15 +77,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- helpers --------------------------------------------------------------------------------
-# progress FILE -> "done total" from /samples/done ("0 0" while the file is not readable yet)
-progress() {
-  "$PY" - "$1" <<'EOF' 2>/dev/null || echo "0 0"
-import sys, h5py
-with h5py.File(sys.argv[1], "r") as f:
-    d = f["samples/done"][...]
-    print(int((d == 1).sum()), d.size)
-EOF
-}
+source "$(dirname "${BASH_SOURCE[0]}")/slurm_lib.sh" # progress FILE
 
 job_field() { # JOBID FIELD -> value of FIELD in `scontrol show job`
   scontrol show job -o "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1

@@ -42,14 +42,7 @@ fail() {
 }
 cd "$work"
 
-progress() {
-  "$PY" - "$1" <<'EOF' 2>/dev/null || echo "0 0"
-import sys, h5py
-with h5py.File(sys.argv[1], "r") as f:
-    d = f["samples/done"][...]
-    print(int((d == 1).sum()), d.size)
-EOF
-}
+source "$(dirname "${BASH_SOURCE[0]}")/slurm_lib.sh" # progress FILE
 
 # 1. usage and config errors: exit 2, no scan file
 set +e
