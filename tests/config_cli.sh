@@ -3,19 +3,7 @@
 # stdout and no file written; plus --help-config and its copy in docs/config.md.
 # Needs HOPSCAN (the built binary) and HOPSCAN_SOURCE_DIR (set by ctest).
 set -u
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-
-check() { # description, condition...
-  what=$1
-  shift
-  if ! "$@"; then
-    echo "FAIL: $what"
-    fail=1
-  fi
-}
+. "${HOPSCAN_SOURCE_DIR:?}/tests/check_lib.sh" # fail, tmp (cwd), check
 
 cat > bad.yaml <<'YAML'
 model: rfhm

@@ -1,21 +1,9 @@
 #!/bin/sh
 # `hopscan plan` on a small config: the numbers it prints (tasks, P, D, group size for --ranks
 # and --mem-per-rank, work), its refusal when no group size fits, and the same run under
-# mpirun (rank 0 alone speaks). Needs HOPSCAN, HOPSCAN_MPIRUN (set by ctest).
+# mpirun (rank 0 alone speaks). Needs HOPSCAN, HOPSCAN_MPIRUN, HOPSCAN_SOURCE_DIR (set by ctest).
 set -u
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-
-check() { # description, command...
-  what=$1
-  shift
-  if ! "$@"; then
-    echo "FAIL: $what"
-    fail=1
-  fi
-}
+. "${HOPSCAN_SOURCE_DIR:?}/tests/check_lib.sh" # fail, tmp (cwd), check
 
 # N = 256 in 4 blocks of 64; P = 13, 128; D = 13, 26; 12 probes. Peak bytes per rank at
 # P = 128, D = 26: 701952 (g = 1), 436480 (g = 2, 3), 303744 (g = 4).
