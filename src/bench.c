@@ -53,28 +53,39 @@ static int parse_opts(int argc, char **argv, bench_opts_t *o, bool *help, err_t 
       o->textbook = false;
       continue;
     }
-    if ((r = cli_option(argc, argv, &i, "--N", &v, e)) != 0) {
-      CHECK(e, r < 0 ? r : 0);
-      CHECK(e, cli_parse_i64("--N", v, &o->N, e));
-    } else if ((r = cli_option(argc, argv, &i, "--alpha", &v, e)) != 0) {
-      CHECK(e, cli_parse_f64("--alpha", v, &o->alpha, e));
-    } else if ((r = cli_option(argc, argv, &i, "--alpha-D", &v, e)) != 0) {
-      CHECK(e, cli_parse_f64("--alpha-D", v, &o->alpha_D, e));
-    } else if ((r = cli_option(argc, argv, &i, "--L", &v, e)) != 0) {
-      CHECK(e, cli_parse_i64("--L", v, &o->L, e));
-    } else if ((r = cli_option(argc, argv, &i, "--probes", &v, e)) != 0) {
-      CHECK(e, cli_parse_i64("--probes", v, &o->probes, e));
-    } else if ((r = cli_option(argc, argv, &i, "--sample-N", &v, e)) != 0) {
+    static const char *const names[] = {"--N", "--alpha",  "--alpha-D",
+                                        "--L", "--probes", "--sample-N"};
+    int which = -1;
+    for (int k = 0; k < (int)(sizeof names / sizeof names[0]) && which < 0; k++)
+      if ((r = cli_option(argc, argv, &i, names[k], &v, e)) != 0)
+        which = k;
+    if (which < 0)
+      return ERR(e, ERR_USAGE, "bench: unknown option '%s' (see hopscan bench --help)", argv[i]);
+    CHECK(e, r == 1 ? 0 : r); /* the option without its value */
+    switch (which) {
+    case 0:
+      CHECK(e, cli_parse_i64(names[which], v, &o->N, e));
+      break;
+    case 1:
+      CHECK(e, cli_parse_f64(names[which], v, &o->alpha, e));
+      break;
+    case 2:
+      CHECK(e, cli_parse_f64(names[which], v, &o->alpha_D, e));
+      break;
+    case 3:
+      CHECK(e, cli_parse_i64(names[which], v, &o->L, e));
+      break;
+    case 4:
+      CHECK(e, cli_parse_i64(names[which], v, &o->probes, e));
+      break;
+    default: {
       o->n_sample_N = 0;
       char buf[256];
       snprintf(buf, sizeof buf, "%s", v);
       for (char *tok = strtok(buf, ","); tok && o->n_sample_N < 4; tok = strtok(NULL, ","))
-        CHECK(e, cli_parse_i64("--sample-N", tok, &o->sample_N[o->n_sample_N++], e));
-    } else {
-      return ERR(e, ERR_USAGE, "bench: unknown option '%s' (see hopscan bench --help)", argv[i]);
+        CHECK(e, cli_parse_i64(names[which], tok, &o->sample_N[o->n_sample_N++], e));
     }
-    if (r == ERR_USAGE)
-      return r;
+    }
   }
   return 0;
 }

@@ -1,0 +1,18 @@
+#!/bin/sh
+# `hopscan bench`: usage errors exit 2 with the option named, and a tiny run completes, which
+# includes its own check that the fast and textbook dynamics agree on every probe.
+set -u
+. "${HOPSCAN_SOURCE_DIR:?}/tests/check_lib.sh" # fail, tmp (cwd), check
+
+"$HOPSCAN" bench --N >out.txt 2>err.txt
+check "bench --N without a value exits 2" test $? -eq 2
+check "... naming the option" grep -q -- "--N needs a value" err.txt
+"$HOPSCAN" bench --bogus >out.txt 2>err.txt
+check "bench --bogus exits 2" test $? -eq 2
+check "... naming it" grep -q -- "unknown option '--bogus'" err.txt
+"$HOPSCAN" bench --N 160 --alpha 0.5 --probes 4 --sample-N 120 >out.txt 2>err.txt
+check "a tiny bench runs (exit 0)" test $? -eq 0
+check "... and reports identical fast and textbook results" grep -q "identical results 8/8" out.txt
+check "... and the SGEMM ratio" grep -q "PSGEMM / SGEMM" out.txt
+[ $fail -eq 0 ] && echo "bench_cli: all checks passed" || cat out.txt err.txt
+exit $fail
