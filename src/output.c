@@ -326,15 +326,15 @@ done:
 
 /* ---- creation (rank 0, serial, under a temporary name) -------------------------------------- */
 
-/* Upper bound of the file size: raw data plus a generous allowance for metadata (about 100 KiB
- * in practice: object headers, attributes, dimension-scale references). */
-static int64_t output_file_bound(const output_t *o) {
+int64_t output_file_bytes(const config_t *c) {
   int64_t probes = 0;
   for (int k = 0; k < PROBE_KINDS; k++)
-    probes += o->n[k];
-  double bytes = (double)o->tasks * (double)(8 * probes + 1) +
-                 (double)o->points * SUM_KINDS * PROBE_KINDS * 8.0 +
-                 (double)(16 * (o->A + o->B) + 4 * (o->C + o->S)) + (double)(1 << 20);
+    probes += c->probes[k];
+  double points = (double)c->n_alpha * (double)c->n_alpha_D * (double)c->n_L;
+  double tasks = points * (double)c->samples;
+  double bytes = tasks * (double)(8 * probes + 1) + points * SUM_KINDS * PROBE_KINDS * 8.0 +
+                 (double)(16 * (c->n_alpha + c->n_alpha_D) + 4 * (c->n_L + c->samples)) +
+                 (double)(1 << 20);
   return bytes < 9.0e18 ? (int64_t)bytes : INT64_MAX;
 }
 
@@ -485,7 +485,7 @@ static int output_build(const output_t *o, const config_t *c, const char *tmp, e
 
   H5TRY(fapl = H5Pcreate(H5P_FILE_ACCESS), "%s", tmp);
   H5TRY(f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "%s: cannot create", tmp);
-  TRY(e, rc, output_reserve(path, tmp, output_file_bound(o), e), done);
+  TRY(e, rc, output_reserve(path, tmp, output_file_bytes(c), e), done);
 
   /* Root attributes (contract). */
   char hex[65];
@@ -706,7 +706,7 @@ static int output_create(const output_t *o, const config_t *c, err_t *e) {
   if (rc && !strstr(e->msg, "cannot create the output"))
     err_prefix(e, "%s: cannot create the output: ", o->path);
   if (!rc)
-    output_unreserve(tmp, output_file_bound(o));
+    output_unreserve(tmp, output_file_bytes(c));
   if (!rc)
     rc = output_fsync_path(tmp, false, e);
   if (!rc && rename(tmp, o->path) != 0)

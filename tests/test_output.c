@@ -318,9 +318,11 @@ static void part_epochs_and_resume(const char *dir) {
   o = NULL;
   if (rank_ == 0) {
     check_file(path, &c, want);
-    /* The creation reserves raw data + 1 MiB of disk space; the file must fit in it. */
+    /* The creation reserves output_file_bytes (raw data + 1 MiB); the file must fit in it. */
     struct stat st;
     T_CHECK(stat(path, &st) == 0 && st.st_size < (1 << 20));
+    T_CHECK(st.st_size <= output_file_bytes(&c));
+    T_CHECK(output_file_bytes(&c) - (1 << 20) < st.st_size);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/output_check.py --synthetic %s", src_dir(),
              path);

@@ -22,6 +22,11 @@
 
 typedef struct output output_t; /* opaque */
 
+/* Upper bound of the size in bytes of the output file of a scan of config c: the raw data of
+ * every dataset plus a 1 MiB allowance for metadata (about 100 KiB in practice). Pure, not
+ * collective. The creation reserves this much disk space; `hopscan plan` reports it. */
+int64_t output_file_bytes(const config_t *c);
+
 /* Opens `path` for a scan of config c (canonical text and hash from config.h).
  * - path absent, or overwrite: create afresh (all datasets, early allocation, NaN fill).
  * - path present: must be a hopscan-scan/1 file whose stored config equals c, else ERR_USAGE
