@@ -5,10 +5,9 @@
 #include "hopscan/output.h"
 #include "hopscan/plan.h"
 #include "hopscan/scheduler.h"
+#include "hopscan/util.h"
 #include "version_info.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,46 +102,30 @@ int cli_option(int argc, char **argv, int *i, const char *name, const char **val
 }
 
 int cli_parse_i64(const char *opt, const char *s, int64_t *out, err_t *e) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || end == s || *end)
+  bool neg;
+  uint64_t mag;
+  util_num_status st = util_parse_integer(s, &neg, &mag);
+  if (st == UTIL_NUM_SYNTAX || st == UTIL_NUM_FRACTION)
     return ERR(e, ERR_USAGE, "%s: '%s' is not an integer", opt, s);
-  *out = v;
+  if (st == UTIL_NUM_RANGE || mag > (uint64_t)INT64_MAX)
+    return ERR(e, ERR_USAGE, "%s: '%s' is out of range", opt, s);
+  *out = neg ? -(int64_t)mag : (int64_t)mag;
   return 0;
 }
 
 int cli_parse_f64(const char *opt, const char *s, double *out, err_t *e) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !isfinite(v))
+  if (!util_parse_double(s, out))
     return ERR(e, ERR_USAGE, "%s: '%s' is not a number", opt, s);
-  *out = v;
   return 0;
 }
 
 int cli_parse_bytes(const char *opt, const char *s, double *out, err_t *e) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || !isfinite(v) || v < 0)
-    return ERR(e, ERR_USAGE, "%s: '%s' is not a byte count", opt, s);
-  static const char suf[] = "KMGTP";
-  if (*end) {
-    const char *p = strchr(suf, end[0] & ~0x20);
-    if (!p || end[0] == '\0')
-      return ERR(e, ERR_USAGE, "%s: '%s' has an unknown unit (use K, M, G, T)", opt, s);
-    for (const char *q = suf; q <= p; q++)
-      v *= 1024.0;
-    end++;
-    if (*end == 'i')
-      end++;
-    if (*end == 'B' || *end == 'b')
-      end++;
-    if (*end)
-      return ERR(e, ERR_USAGE, "%s: '%s' has trailing characters", opt, s);
-  }
+  double v;
+  if (!util_parse_bytes(s, &v) || v < 0)
+    return ERR(e, ERR_USAGE,
+               "%s: '%s' is not a byte count (expected a number with an optional K, M, G or T "
+               "suffix such as 4G)",
+               opt, s);
   *out = v;
   return 0;
 }

@@ -1,7 +1,9 @@
 #include "hopscan/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -168,4 +170,114 @@ int util_read_file(const char *path, char **data, size_t *len, err_t *e) {
   *data = b.s;
   *len = b.len;
   return 0;
+}
+
+/* ---- strict numbers (shared by config and the command line) ------------------------------- */
+
+/* YAML 1.2 core-schema float syntax, decimal only: [-+]? (\.[0-9]+ | [0-9]+(\.[0-9]*)?)
+ * ([eE][-+]?[0-9]+)?  -- no hex, inf, nan, underscores or trailing junk. */
+static bool num_syntax(const char *s) {
+  const char *p = s;
+  if (*p == '+' || *p == '-')
+    p++;
+  int digits = 0;
+  while (isdigit((unsigned char)*p)) {
+    p++;
+    digits++;
+  }
+  if (*p == '.') {
+    p++;
+    while (isdigit((unsigned char)*p)) {
+      p++;
+      digits++;
+    }
+  }
+  if (!digits)
+    return false;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-')
+      p++;
+    if (!isdigit((unsigned char)*p))
+      return false;
+    while (isdigit((unsigned char)*p))
+      p++;
+  }
+  return *p == '\0';
+}
+
+bool util_parse_double(const char *s, double *v) {
+  if (!num_syntax(s))
+    return false;
+  errno = 0;
+  char *end;
+  *v = strtod(s, &end);
+  return *end == '\0' && isfinite(*v) && errno != ERANGE;
+}
+
+util_num_status util_parse_integer(const char *s, bool *neg, uint64_t *mag) {
+  const char *p = s;
+  *neg = false;
+  if (*p == '+' || *p == '-')
+    *neg = *p++ == '-';
+  if (*p && strspn(p, "0123456789") == strlen(p)) {
+    uint64_t m = 0;
+    for (; *p; p++) {
+      if (m > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+        return UTIL_NUM_RANGE;
+      m = m * 10 + (uint64_t)(*p - '0');
+    }
+    *mag = m;
+    return UTIL_NUM_OK;
+  }
+  double v;
+  if (!num_syntax(s))
+    return UTIL_NUM_SYNTAX;
+  if (!util_parse_double(s, &v))
+    return UTIL_NUM_RANGE;
+  if (v != floor(v))
+    return UTIL_NUM_FRACTION;
+  if (fabs(v) >= 9007199254740992.0)
+    return UTIL_NUM_RANGE;
+  *neg = v < 0;
+  *mag = (uint64_t)fabs(v);
+  return UTIL_NUM_OK;
+}
+
+bool util_parse_bytes(const char *s, double *v) {
+  char num[64];
+  size_t n = strcspn(s, "kKmMgGtT");
+  if (n >= sizeof num)
+    return false;
+  memcpy(num, s, n);
+  num[n] = '\0';
+  if (!util_parse_double(num, v))
+    return false;
+  const char *suf = s + n;
+  if (!*suf)
+    return true;
+  static const char units[] = "KMGT";
+  const char *u = strchr(units, toupper((unsigned char)suf[0]));
+  if (!u)
+    return false;
+  for (const char *q = units; q <= u; q++)
+    *v *= 1024.0;
+  suf++;
+  if (*suf == 'i')
+    suf++;
+  if (*suf == 'B')
+    suf++;
+  return *suf == '\0';
+}
+
+void util_format_double(char *buf, size_t len, double v) {
+  if (v == floor(v) && fabs(v) < 1e15) { /* integers without an exponent: 30, not 3e+01 */
+    snprintf(buf, len, "%.0f", v);
+    return;
+  }
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, len, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v)
+      return;
+  }
 }

@@ -20,10 +20,12 @@ const char *cli_build_flags(void);
  * Returns 1 and sets *value when argv[*i] is that option (advancing *i past a separate value),
  * 0 when it is not, ERR_USAGE when the value is missing. */
 int cli_option(int argc, char **argv, int *i, const char *name, const char **value, err_t *e);
-/* Strict number parsing for option values; ERR_USAGE naming the option on junk. */
+/* Strict number parsing for option values (the grammar of util_parse_*, shared with config);
+ * ERR_USAGE naming the option on junk. */
 int cli_parse_i64(const char *opt, const char *s, int64_t *out, err_t *e);
 int cli_parse_f64(const char *opt, const char *s, double *out, err_t *e);
-/* Byte counts with optional K/M/G/T suffix (powers of 1024), e.g. "4G". */
+/* Byte counts >= 0 through util_parse_bytes, e.g. "4G" (the same grammar as config's
+ * parallel.mem_per_rank). */
 int cli_parse_bytes(const char *opt, const char *s, double *out, err_t *e);
 
 #endif

@@ -42,6 +42,21 @@ void util_format_bytes(double bytes, char *buf, size_t len);
 /* Human-readable duration ("1h02m", "35 s") into buf. */
 void util_format_seconds(double s, char *buf, size_t len);
 
+/* Strict numbers, one grammar for config values and command-line options. A number is YAML 1.2
+ * core-schema decimal float syntax, [-+]? (.D+ | D+(.D*)?) ([eE][-+]?D+)?, finite: no hex, inf,
+ * nan, underscores, spaces or trailing junk. */
+bool util_parse_double(const char *s, double *v);
+typedef enum { UTIL_NUM_OK, UTIL_NUM_SYNTAX, UTIL_NUM_FRACTION, UTIL_NUM_RANGE } util_num_status;
+/* Integer as sign + magnitude: plain decimal digits, or a number with an exact integer value
+ * below 2^53 (so `4e3` is 4000 but `2.5` is UTIL_NUM_FRACTION and `1e30` UTIL_NUM_RANGE). */
+util_num_status util_parse_integer(const char *s, bool *neg, uint64_t *mag);
+/* Byte count: a number with an optional K, M, G or T suffix (powers of 1024, either case),
+ * optionally followed by `i` and/or `B` ("4G", "4GiB", "512k", "1.5T"). No sign check: callers
+ * apply their own range. */
+bool util_parse_bytes(const char *s, double *v);
+/* Shortest %g text that reads back to the same double (integers below 1e15 without exponent). */
+void util_format_double(char *buf, size_t len, double v);
+
 /* Reads a whole file into a NUL-terminated buffer (caller frees). */
 int util_read_file(const char *path, char **data, size_t *len, err_t *e);
 

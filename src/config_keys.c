@@ -1,0 +1,263 @@
+/* config_keys: the declarative key table (see config_keys.h) and the helpers that read it. */
+#include "hopscan/config_keys.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *const config_probe_names[PROBE_KINDS] = {"train", "test", "feature"};
+
+static const char *const model_choices[] = {"rfhm", "hopfield", NULL};
+static const char *const coef_choices[] = {"pm1", "gaussian", NULL};
+static const char *const order_choices[] = {"random", "cyclic", NULL};
+
+#define OFF(f) offsetof(config_t, f)
+
+const key_def config_keys[CONFIG_N_KEYS] = {
+    {.name = "model",
+     .type = KT_ENUM,
+     .def = "rfhm",
+     .choices = model_choices,
+     .off = OFF(model),
+     .type_text = "rfhm or hopfield",
+     .range_text = "",
+     .help = "model family: rfhm (random-features Hopfield model) or hopfield (classic, iid "
+             "+-1 patterns)"},
+    {.name = "N",
+     .type = KT_INT,
+     .flags = K_REQUIRED,
+     .imin = 2,
+     .imax = CONFIG_I31,
+     .off = OFF(N),
+     .type_text = "integer",
+     .default_text = "required",
+     .range_text = "2 .. 2^31-1",
+     .help = "number of neurons"},
+    {.name = "alpha",
+     .type = KT_AXIS,
+     .flags = K_REQUIRED,
+     .off = OFF(alpha),
+     .off_n = OFF(n_alpha),
+     .type_text = "list or range",
+     .default_text = "required",
+     .range_text = "> 0; 1 <= round(alpha*N) < 2^24",
+     .help = "pattern loads P/N: explicit list [a, b, ...] or {start, stop, num, spacing: "
+             "lin or log}"},
+    {.name = "alpha_D",
+     .type = KT_AXIS,
+     .flags = K_REQUIRED | K_RFHM_ONLY,
+     .off = OFF(alpha_D),
+     .off_n = OFF(n_alpha_D),
+     .type_text = "list or range",
+     .default_text = "required (rfhm)",
+     .range_text = "> 0; round(alpha_D*N) >= 1",
+     .help = "feature loads D/N, same forms as alpha (rfhm only)"},
+    {.name = "L",
+     .type = KT_LLIST,
+     .flags = K_REQUIRED | K_RFHM_ONLY,
+     .off = OFF(L),
+     .off_n = OFF(n_L),
+     .type_text = "list of int or dense",
+     .default_text = "required (rfhm)",
+     .range_text = "1 <= L <= D",
+     .help = "non-zero features per example; dense means L = D (rfhm only)"},
+    {.name = "coefficients",
+     .type = KT_ENUM,
+     .flags = K_RFHM_ONLY,
+     .def = "pm1",
+     .choices = coef_choices,
+     .off = OFF(coefficients),
+     .type_text = "pm1 or gaussian",
+     .range_text = "",
+     .help = "feature coefficients: +-1 or Gaussian (rfhm only)"},
+    {.name = "samples",
+     .type = KT_INT,
+     .def = "10",
+     .imin = 1,
+     .imax = CONFIG_I31,
+     .off = OFF(samples),
+     .type_text = "integer",
+     .range_text = ">= 1",
+     .help = "disorder samples per grid point"},
+    {.name = "probes.train",
+     .type = KT_INT,
+     .def = "8",
+     .imin = 0,
+     .imax = 1048576,
+     .off = OFF(probes[PROBE_TRAIN]),
+     .type_text = "integer",
+     .range_text = "0 .. P",
+     .help = "probes started at stored patterns (examples)"},
+    {.name = "probes.test",
+     .type = KT_INT,
+     .def = "8",
+     .imin = 0,
+     .imax = 1048576,
+     .off = OFF(probes[PROBE_TEST]),
+     .type_text = "integer",
+     .range_text = "0 .. 2^20",
+     .help = "probes started at fresh examples (hopfield: fresh random patterns)"},
+    {.name = "probes.feature",
+     .type = KT_INT,
+     .flags = K_ZERO_HOPFIELD,
+     .def = "8",
+     .imin = 0,
+     .imax = 1048576,
+     .off = OFF(probes[PROBE_FEATURE]),
+     .type_text = "integer",
+     .default_text = "8 (hopfield: 0)",
+     .range_text = "0 .. D (hopfield: 0)",
+     .help = "probes started at features"},
+    {.name = "dynamics.order",
+     .type = KT_ENUM,
+     .def = "random",
+     .choices = order_choices,
+     .off = OFF(order),
+     .type_text = "random or cyclic",
+     .range_text = "",
+     .help = "sequential update order: a fresh random permutation per sweep, or 0..N-1"},
+    {.name = "dynamics.max_sweeps",
+     .type = KT_INT,
+     .def = "200",
+     .imin = 1,
+     .imax = CONFIG_I31,
+     .off = OFF(max_sweeps),
+     .type_text = "integer",
+     .range_text = ">= 1",
+     .help = "sweeps before a probe is given up (sweeps = -1)"},
+    {.name = "retrieval_threshold",
+     .type = KT_NUM,
+     .def = "0.9",
+     .dmin = -1,
+     .dmax = 1,
+     .dmin_open = true,
+     .off = OFF(retrieval_threshold),
+     .type_text = "number",
+     .range_text = "(-1, 1]",
+     .help = "overlap m above which a probe counts as retrieved"},
+    {.name = "seed",
+     .type = KT_SEED,
+     .def = "1",
+     .off = OFF(seed),
+     .type_text = "integer",
+     .range_text = "0 .. 2^64-1",
+     .help = "seed of every random number in the scan"},
+    {.name = "checkpoint.every_seconds",
+     .type = KT_NUM,
+     .flags = K_RUNTIME,
+     .def = "300",
+     .dmin = 0,
+     .dmax = INFINITY,
+     .dmin_open = true,
+     .off = OFF(checkpoint_every_seconds),
+     .type_text = "number",
+     .range_text = "> 0",
+     .help = "seconds between checkpoint flushes"},
+    {.name = "parallel.group_size",
+     .type = KT_AUTO_INT,
+     .flags = K_RUNTIME,
+     .def = "auto",
+     .imin = 1,
+     .imax = CONFIG_I31,
+     .off = OFF(group_size),
+     .type_text = "auto or integer",
+     .range_text = ">= 1",
+     .help = "ranks per worker group; auto: smallest that fits memory"},
+    {.name = "parallel.block_size",
+     .type = KT_INT,
+     .flags = K_RUNTIME,
+     .def = "64",
+     .imin = 1,
+     .imax = 65536,
+     .off = OFF(block_size),
+     .type_text = "integer",
+     .range_text = "1 .. 65536",
+     .help = "ScaLAPACK row block size"},
+    {.name = "parallel.mem_per_rank",
+     .type = KT_BYTES,
+     .flags = K_RUNTIME,
+     .def = "auto",
+     .dmin = 0,
+     .dmax = INFINITY,
+     .dmin_open = true,
+     .off = OFF(mem_per_rank),
+     .type_text = "auto or bytes",
+     .range_text = "> 0, suffix K/M/G/T",
+     .help = "memory per rank for the automatic group size; auto: Slurm or /proc/meminfo"},
+};
+_Static_assert(sizeof config_keys / sizeof config_keys[0] == CONFIG_N_KEYS,
+               "CONFIG_N_KEYS must equal the number of entries in config_keys[]");
+_Static_assert(sizeof(model_kind) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(coef_kind) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(order_kind) == sizeof(int), "enums are stored as int");
+
+int config_key_index(const char *name) {
+  for (int k = 0; k < CONFIG_N_KEYS; k++)
+    if (!strcmp(config_keys[k].name, name))
+      return k;
+  return -1;
+}
+
+bool config_key_used(const key_def *k, const config_t *c) {
+  return !(c->model == MODEL_HOPFIELD && (k->flags & K_RFHM_ONLY));
+}
+
+void config_key_format(strbuf_t *b, const key_def *k, const config_t *c) {
+  char num[40];
+  switch (k->type) {
+  case KT_ENUM:
+    strbuf_printf(b, "%s", k->choices[*CFIELD(c, k->off, int)]);
+    break;
+  case KT_INT:
+    strbuf_printf(b, "%lld", (long long)*CFIELD(c, k->off, int64_t));
+    break;
+  case KT_AUTO_INT: {
+    int64_t v = *CFIELD(c, k->off, int64_t);
+    if (v == 0)
+      strbuf_printf(b, "auto");
+    else
+      strbuf_printf(b, "%lld", (long long)v);
+    break;
+  }
+  case KT_SEED:
+    strbuf_printf(b, "%llu", (unsigned long long)*CFIELD(c, k->off, uint64_t));
+    break;
+  case KT_NUM:
+    util_format_double(num, sizeof num, *CFIELD(c, k->off, double));
+    strbuf_printf(b, "%s", num);
+    break;
+  case KT_BYTES: {
+    double v = *CFIELD(c, k->off, double);
+    if (v == 0) {
+      strbuf_printf(b, "auto");
+    } else {
+      util_format_double(num, sizeof num, v);
+      strbuf_printf(b, "%s", num);
+    }
+    break;
+  }
+  case KT_AXIS: {
+    const double *v = *CFIELD(c, k->off, double *);
+    int64_t n = *CFIELD(c, k->off_n, int64_t);
+    strbuf_printf(b, "[");
+    for (int64_t i = 0; i < n; i++) {
+      util_format_double(num, sizeof num, v[i]);
+      strbuf_printf(b, "%s%s", i ? ", " : "", num);
+    }
+    strbuf_printf(b, "]");
+    break;
+  }
+  case KT_LLIST: {
+    const int32_t *v = *CFIELD(c, k->off, int32_t *);
+    int64_t n = *CFIELD(c, k->off_n, int64_t);
+    strbuf_printf(b, "[");
+    for (int64_t i = 0; i < n; i++) {
+      if (v[i] == 0)
+        strbuf_printf(b, "%sdense", i ? ", " : "");
+      else
+        strbuf_printf(b, "%s%d", i ? ", " : "", (int)v[i]);
+    }
+    strbuf_printf(b, "]");
+    break;
+  }
+  }
+}
