@@ -13,26 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct bench_opts {
-  int64_t N;
-  double alpha, alpha_D;
-  int64_t L, probes;
-  bool textbook;
-  int64_t sample_N[4];
-  int n_sample_N;
-} bench_opts_t;
-
-static void print_help(void) {
-  printf("usage: [mpirun -np K] hopscan bench [--N n] [--alpha a] [--alpha-D d] [--L l]\n"
-         "                    [--probes n] [--no-textbook] [--sample-N n1,n2,...]\n\n"
-         "Measures in one run: the ScaLAPACK J build (all K ranks as one group) against one\n"
-         "plain SGEMM call on the same matrix; the dynamics (J on rank 0) per flip, per sweep,\n"
-         "per probe against one read of J, and against the textbook algorithm; seconds per full\n"
-         "sample. Defaults: --N 4000 --alpha 1 --alpha-D 0.05 --L 3 --probes 8\n"
-         "--sample-N 2000,4000 (alpha 0.5 there). Set OPENBLAS_NUM_THREADS=1.\n");
-}
-
-static int parse_opts(int argc, char **argv, bench_opts_t *o, bool *help, err_t *e) {
+void bench_opts_default(bench_opts_t *o) {
   *o = (bench_opts_t){.N = 4000,
                       .alpha = 1.0,
                       .alpha_D = 0.05,
@@ -41,53 +22,6 @@ static int parse_opts(int argc, char **argv, bench_opts_t *o, bool *help, err_t 
                       .textbook = true,
                       .sample_N = {2000, 4000},
                       .n_sample_N = 2};
-  *help = false;
-  for (int i = 1; i < argc; i++) {
-    const char *v;
-    int r;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      *help = true;
-      return 0;
-    }
-    if (!strcmp(argv[i], "--no-textbook")) {
-      o->textbook = false;
-      continue;
-    }
-    static const char *const names[] = {"--N", "--alpha",  "--alpha-D",
-                                        "--L", "--probes", "--sample-N"};
-    int which = -1;
-    for (int k = 0; k < (int)(sizeof names / sizeof names[0]) && which < 0; k++)
-      if ((r = cli_option(argc, argv, &i, names[k], &v, e)) != 0)
-        which = k;
-    if (which < 0)
-      return ERR(e, ERR_USAGE, "bench: unknown option '%s' (see hopscan bench --help)", argv[i]);
-    CHECK(e, r == 1 ? 0 : r); /* the option without its value */
-    switch (which) {
-    case 0:
-      CHECK(e, cli_parse_i64(names[which], v, &o->N, e));
-      break;
-    case 1:
-      CHECK(e, cli_parse_f64(names[which], v, &o->alpha, e));
-      break;
-    case 2:
-      CHECK(e, cli_parse_f64(names[which], v, &o->alpha_D, e));
-      break;
-    case 3:
-      CHECK(e, cli_parse_i64(names[which], v, &o->L, e));
-      break;
-    case 4:
-      CHECK(e, cli_parse_i64(names[which], v, &o->probes, e));
-      break;
-    default: {
-      o->n_sample_N = 0;
-      char buf[256];
-      snprintf(buf, sizeof buf, "%s", v);
-      for (char *tok = strtok(buf, ","); tok && o->n_sample_N < 4; tok = strtok(NULL, ","))
-        CHECK(e, cli_parse_i64(names[which], tok, &o->sample_N[o->n_sample_N++], e));
-    }
-    }
-  }
-  return 0;
 }
 
 static int make_config(config_t *c, int64_t N, double alpha, double alpha_D, int64_t L,
@@ -326,18 +260,11 @@ static int bench_samples(const bench_opts_t *o, MPI_Comm comm, err_t *e) {
   return 0;
 }
 
-int bench_command(int argc, char **argv, MPI_Comm comm, err_t *e) {
+int bench_run(const bench_opts_t *opts, MPI_Comm comm, err_t *e) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  bench_opts_t o;
-  bool help;
-  CHECK(e, parse_opts(argc, argv, &o, &help, e));
-  if (help) {
-    if (rank == 0)
-      print_help();
-    return 0;
-  }
+  bench_opts_t o = *opts;
   config_t c;
   CHECK(e, make_config(&c, o.N, o.alpha, o.alpha_D, o.L, o.probes, e));
   if (rank == 0)

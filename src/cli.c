@@ -1,30 +1,11 @@
+/* cli: version strings, the table-driven option parser and strict option values. */
 #include "hopscan/cli.h"
 
-#include "hopscan/bench.h"
-#include "hopscan/config.h"
-#include "hopscan/output.h"
-#include "hopscan/plan.h"
-#include "hopscan/scheduler.h"
 #include "hopscan/util.h"
 #include "version_info.h"
 
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
-
-typedef int (*command_fn)(int argc, char **argv, MPI_Comm comm, err_t *e);
-
-static const struct command {
-  const char *name;
-  command_fn fn;
-  const char *summary;
-} commands[] = {
-    {"run", scheduler_command, "run or resume a scan (see run --help)"},
-    {"plan", plan_command, "validate a config and print grid, tasks, memory and cost"},
-    {"status", output_status_command, "progress of a running, interrupted or finished scan"},
-    {"bench", bench_command, "kernel benchmarks (J build, dynamics, samples) against references"},
-};
-#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 const char *cli_git_commit(void) {
   return HOPSCAN_GIT_COMMIT;
@@ -38,67 +19,82 @@ const char *cli_version(void) {
   return "hopscan " HOPSCAN_VERSION " (git " HOPSCAN_GIT_COMMIT ", " HOPSCAN_COMPILER ")";
 }
 
-static void print_usage(FILE *f) {
-  fprintf(f, "usage: hopscan <command> [options]\n"
-             "       mpirun -np K hopscan run CONFIG.yaml [-o OUT.h5] [--overwrite] [--quiet]\n"
-             "                                [--progress=json]\n\n"
-             "commands:\n");
-  for (size_t i = 0; i < N_COMMANDS; i++)
-    fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(f, "\n  --version       print version and git commit\n"
-             "  --help-config   list every config key with type, default and meaning\n"
-             "  COMMAND --help  options of one command\n\n"
-             "exit status: 0 done, 1 runtime error, 2 invalid usage or config,\n"
-             "             75 stopped by a signal after a consistent checkpoint (resumable)\n");
+/* Table entry matching argument `a` (name, `name=value` or alias), or -1; *eq points past '='. */
+static int cli_match(const cli_option_def_t *opts, int n, const char *a, const char **eq) {
+  *eq = NULL;
+  for (int i = 0; i < n; i++) {
+    size_t len = strlen(opts[i].name);
+    if (!strncmp(a, opts[i].name, len) && (a[len] == '\0' || a[len] == '=')) {
+      *eq = a[len] == '=' ? a + len + 1 : NULL;
+      return i;
+    }
+    if (opts[i].alias && !strcmp(a, opts[i].alias))
+      return i;
+  }
+  return -1;
 }
 
-int cli_main(int argc, char **argv, MPI_Comm comm, err_t *e) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  if (argc < 2) {
-    if (rank == 0)
-      print_usage(stderr);
-    return ERR(e, ERR_USAGE, "no command given");
+int cli_parse(const cli_option_def_t *opts, int n, unsigned command_bit, const char *command,
+              int argc, char **argv, int max_positional, cli_args_t *a, err_t *e) {
+  memset(a, 0, sizeof *a);
+  if (n > CLI_MAX_OPTIONS)
+    return ERR(e, ERR_RUNTIME, "internal error: %d options exceed CLI_MAX_OPTIONS", n);
+  if (max_positional > CLI_MAX_POSITIONAL)
+    max_positional = CLI_MAX_POSITIONAL;
+  bool rest = false;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!rest && !strcmp(arg, "--")) {
+      rest = true;
+      continue;
+    }
+    if (rest || arg[0] != '-' || arg[1] == '\0') {
+      if (a->n_positional >= max_positional)
+        return ERR(e, ERR_USAGE, "%s: unexpected argument '%s' (%s takes %d)", command, arg,
+                   command, max_positional);
+      a->positional[a->n_positional++] = arg;
+      continue;
+    }
+    const char *eq;
+    int k = cli_match(opts, n, arg, &eq);
+    if (k < 0 || !(opts[k].commands & command_bit))
+      return ERR(e, ERR_USAGE, "%s: unknown option '%s' (see hopscan %s --help)", command, arg,
+                 command);
+    if (!opts[k].value) {
+      if (eq)
+        return ERR(e, ERR_USAGE, "%s: option %s takes no value (got '%s')", command, opts[k].name,
+                   arg);
+      a->value[k] = "";
+    } else if (eq) {
+      a->value[k] = eq;
+    } else if (i + 1 < argc) {
+      a->value[k] = argv[++i];
+    } else {
+      return ERR(e, ERR_USAGE, "option %s needs a value", arg);
+    }
   }
-  const char *cmd = argv[1];
-  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-    if (rank == 0)
-      printf("%s\n", cli_version());
-    return 0;
-  }
-  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-    if (rank == 0)
-      print_usage(stdout);
-    return 0;
-  }
-  if (!strcmp(cmd, "--help-config")) {
-    if (rank == 0)
-      config_print_help(stdout);
-    return 0;
-  }
-  for (size_t i = 0; i < N_COMMANDS; i++)
-    if (!strcmp(cmd, commands[i].name))
-      return commands[i].fn(argc - 1, argv + 1, comm, e);
-  if (rank == 0)
-    print_usage(stderr);
-  return ERR(e, ERR_USAGE, "unknown command '%s'", cmd);
+  return 0;
 }
 
-int cli_option(int argc, char **argv, int *i, const char *name, const char **value, err_t *e) {
-  const char *a = argv[*i];
-  size_t n = strlen(name);
-  if (strncmp(a, name, n) != 0)
-    return 0;
-  if (a[n] == '=') {
-    *value = a + n + 1;
-    return 1;
+void cli_print_options(FILE *f, const cli_option_def_t *opts, int n, unsigned command_bit) {
+  char left[64];
+  for (int i = 0; i < n; i++) {
+    const cli_option_def_t *o = &opts[i];
+    if (!(o->commands & command_bit))
+      continue;
+    snprintf(left, sizeof left, "%s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "",
+             o->name, o->value ? " " : "", o->value ? o->value : "");
+    fprintf(f, "  %-24s", left);
+    for (const char *h = o->help; *h;) {
+      size_t len = strcspn(h, "\n");
+      fprintf(f, "%.*s\n", (int)len, h);
+      h += len;
+      if (*h == '\n') {
+        h++;
+        fprintf(f, "  %-24s", "");
+      }
+    }
   }
-  if (a[n] != '\0')
-    return 0;
-  if (*i + 1 >= argc)
-    return ERR(e, ERR_USAGE, "option %s needs a value", name);
-  *value = argv[++*i];
-  return 1;
 }
 
 int cli_parse_i64(const char *opt, const char *s, int64_t *out, err_t *e) {

@@ -1,5 +1,5 @@
 /* hopscan entry point: MPI start-up, one place that reports errors, exit status. */
-#include "hopscan/cli.h"
+#include "hopscan/app.h"
 
 #include <mpi.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   err_t e;
   err_init(&e);
-  int rc = cli_main(argc, argv, MPI_COMM_WORLD, &e);
+  int rc = app_main(argc, argv, MPI_COMM_WORLD, &e);
   /* Subcommands agree on rc across ranks, so rank 0 speaks for all. */
   if (rc != 0 && rank == 0 && e.msg[0]) {
     fprintf(stderr, "hopscan: %s\n", e.msg);

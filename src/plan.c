@@ -1,4 +1,4 @@
-/* plan: sizes, memory and cost model of a scan; the automatic group size; `hopscan plan`.
+/* plan: sizes, memory and cost model of a scan; the automatic group size; the plan summary.
  *
  * Memory model (bytes one rank of a group of g ranks needs at a grid point; the kernel allocates
  * within it):
@@ -13,7 +13,8 @@
  * Cost of one sample: 2*N*N*P (J build) + n_probes*20*N*N (dynamics estimate) flops. */
 #include "hopscan/plan.h"
 
-#include "hopscan/cli.h"
+#include "hopscan/output.h"
+#include "hopscan/scheduler.h"
 #include "hopscan/util.h"
 
 #include <errno.h>
@@ -147,41 +148,42 @@ int plan_group_size(const config_t *c, int64_t ranks, double mem_per_rank, int64
              alt);
 }
 
-/* Memory of this node (or per CPU) from Slurm or /proc/meminfo; *per_cpu says whether the value
- * is already per CPU (SLURM_MEM_PER_CPU). Returns 0 when nothing is known. */
-static double plan_node_memory(bool *per_cpu, const char **source) {
-  *per_cpu = false;
-  const char *s = getenv("SLURM_MEM_PER_CPU");
-  char *end;
-  if (s && *s) {
+void plan_node_memory(plan_memory_t *m) {
+  m->bytes = 0;
+  m->per_cpu = false;
+  m->source = "unknown";
+  static const char *const vars[2] = {"SLURM_MEM_PER_CPU", "SLURM_MEM_PER_NODE"};
+  for (int i = 0; i < 2; i++) {
+    const char *s = getenv(vars[i]);
+    char *end;
+    if (!s || !*s)
+      continue;
     errno = 0;
-    double v = strtod(s, &end);
+    double v = strtod(s, &end); /* Slurm's MiB */
     if (!errno && end != s && v > 0) {
-      *per_cpu = true;
-      *source = "SLURM_MEM_PER_CPU";
-      return v * 1048576.0;
-    }
-  }
-  s = getenv("SLURM_MEM_PER_NODE");
-  if (s && *s) {
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!errno && end != s && v > 0) {
-      *source = "SLURM_MEM_PER_NODE";
-      return v * 1048576.0;
+      m->bytes = v * 1048576.0;
+      m->per_cpu = i == 0;
+      m->source = vars[i];
+      return;
     }
   }
   FILE *f = fopen("/proc/meminfo", "r");
   if (!f)
-    return 0;
+    return;
   char line[256];
   double kb = 0;
   while (fgets(line, sizeof line, f))
     if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
       break;
   fclose(f);
-  *source = "MemAvailable in /proc/meminfo";
-  return kb * 1024.0;
+  m->bytes = kb * 1024.0;
+  m->source = "MemAvailable in /proc/meminfo";
+}
+
+double plan_memory_share(const plan_memory_t *m, int64_t ranks_on_node) {
+  if (m->per_cpu || ranks_on_node < 1)
+    return m->bytes;
+  return m->bytes / (double)ranks_on_node;
 }
 
 double plan_detect_mem_per_rank(const config_t *c, MPI_Comm comm) {
@@ -193,317 +195,82 @@ double plan_detect_mem_per_rank(const config_t *c, MPI_Comm comm) {
     MPI_Comm_size(node, &local);
     MPI_Comm_free(&node);
   }
-  bool per_cpu;
-  const char *src = "";
-  double mem = plan_node_memory(&per_cpu, &src);
-  if (!per_cpu && local > 0)
-    mem /= local;
+  plan_memory_t m;
+  plan_node_memory(&m);
+  double mem = plan_memory_share(&m, local);
   /* Every rank must choose the same group size: agree on the smallest value. */
   double agreed = mem;
   MPI_Allreduce(&mem, &agreed, 1, MPI_DOUBLE, MPI_MIN, comm);
   return agreed;
 }
 
-/* ---- `hopscan plan` -------------------------------------------------------------------------- */
-
-static void plan_usage(FILE *f) {
-  fprintf(f,
-          "usage: hopscan plan CONFIG.yaml [--ranks K] [--mem-per-rank BYTES] [--canonical]\n\n"
-          "Validates CONFIG and prints the grid, the number of tasks, P and D per axis value, the\n"
-          "memory one task needs, the worker-group size a run with K ranks would choose, the\n"
-          "output file size and the work. Writes nothing.\n\n"
-          "  --ranks K             ranks of the planned run, master included (default: the\n"
-          "                        ranks plan runs on, normally 1)\n"
-          "  --mem-per-rank BYTES  memory per rank, e.g. 4G (default: parallel.mem_per_rank,\n"
-          "                        else Slurm's or this node's available memory / K)\n"
-          "  --canonical           also print the canonical config (defaults filled in)\n");
+void plan_layout(int64_t ranks, int64_t g, plan_layout_t *l) {
+  memset(l, 0, sizeof *l);
+  l->ranks = ranks;
+  l->workers = plan_workers(ranks);
+  l->group_size = g;
+  l->groups = scheduler_groups(ranks, g);
+  if (l->groups < 1) {
+    l->idle = l->workers;
+    return;
+  }
+  l->group_min = scheduler_group_size(ranks, g, l->groups - 1);
+  l->group_max = scheduler_group_size(ranks, g, 0);
+  int64_t in_groups = 0;
+  for (int64_t k = 0; k < l->groups; k++) {
+    int64_t size = scheduler_group_size(ranks, g, k);
+    in_groups += size;
+    l->n_max += size == l->group_max;
+  }
+  l->idle = l->workers - in_groups;
 }
 
-static void fmt_flops(double f, char *buf, size_t len) {
-  static const char *unit[] = {"FLOP", "kFLOP", "MFLOP", "GFLOP", "TFLOP", "PFLOP", "EFLOP"};
-  int u = 0;
-  while (f >= 1000.0 && u < 6) {
-    f /= 1000.0;
-    u++;
-  }
-  snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", f, unit[u]);
+/* Largest P and D of the grid. */
+static void plan_max_pd(const config_t *c, int64_t *Pmax, int64_t *Dmax) {
+  *Pmax = 0;
+  *Dmax = 0;
+  for (int64_t i = 0; i < c->n_alpha; i++)
+    if (config_P(c, i) > *Pmax)
+      *Pmax = config_P(c, i);
+  for (int64_t j = 0; j < c->n_alpha_D; j++)
+    if (config_D(c, j) > *Dmax)
+      *Dmax = config_D(c, j);
 }
 
-/* One row of cells [from, to) after a 14-column label. */
-static void print_cells(const char *label, const char *const *cells, int64_t from, int64_t to,
-                        int width) {
-  printf("  %-12s", label);
-  for (int64_t i = from; i < to; i++)
-    printf(" %*s", width, cells[i]);
-  printf("\n");
-}
-
-/* Prints values of an axis and a derived integer row (P or D) in aligned columns. */
-static int print_axis(const char *name, const char *dname, const double *v, const int64_t *d,
-                      int64_t n, err_t *e) {
-  char(*cells)[24];
-  const char **ptr;
-  CHECK(e, util_alloc((void **)&cells, (size_t)n * 2, sizeof *cells, "plan output", e));
-  int rc = util_alloc((void **)&ptr, (size_t)n * 2, sizeof *ptr, "plan output", e);
-  if (rc) {
-    free(cells);
-    CHECK(e, rc);
-  }
-  int width = 1;
-  for (int64_t i = 0; i < n; i++) {
-    snprintf(cells[i], sizeof cells[i], "%.6g", v[i]);
-    if (d)
-      snprintf(cells[n + i], sizeof cells[n + i], "%lld", (long long)d[i]);
-    else
-      cells[n + i][0] = '\0';
-    for (int k = 0; k < 2; k++) {
-      int w = (int)strlen(cells[k * n + i]);
-      if (w > width)
-        width = w;
-    }
-    ptr[i] = cells[i];
-    ptr[n + i] = cells[n + i];
-  }
-  /* Values and their P or D in pairs of rows, wrapped at 100 columns. */
-  int64_t per_line = (100 - 14) / (width + 1);
-  if (per_line < 1)
-    per_line = 1;
-  for (int64_t from = 0; from < n; from += per_line) {
-    int64_t to = from + per_line < n ? from + per_line : n;
-    print_cells(from ? "" : name, ptr, from, to, width);
-    if (d)
-      print_cells(dname, ptr + n, from, to, width);
-  }
-  free(ptr);
-  free(cells);
-  return 0;
-}
-
-/* Everything `plan` prints; rank 0 only. */
-static int plan_report(const config_t *c, int64_t ranks, double mem, const char *mem_source,
-                       bool canonical, err_t *e) {
-  char sha[65], b1[32], b2[32], b3[32], b4[32];
-  CHECK(e, config_sha256(c, sha, e));
-  bool rfhm = c->model == MODEL_RFHM;
-  int64_t A = c->n_alpha, B = c->n_alpha_D, C = c->n_L;
-  int64_t points = config_points(c), tasks = points * c->samples, nprobes = plan_total_probes(c);
+int plan_summarize(const config_t *c, int64_t ranks, double mem_per_rank, plan_summary_t *s,
+                   err_t *e) {
+  (void)e;
+  memset(s, 0, sizeof *s);
+  err_init(&s->group_err);
   double N = (double)c->N;
+  s->points = config_points(c);
+  s->tasks = s->points * c->samples;
+  s->probes_per_task = plan_total_probes(c);
+  plan_max_pd(c, &s->P_max, &s->D_max);
+  s->j_int16 = s->P_max <= 32767;
+  s->j_float_bytes = N * N * 4.0;
+  s->j_int_bytes = N * N * (s->j_int16 ? 2.0 : 4.0);
+  s->pattern_bytes = N * (double)s->P_max * 4.0;
+  s->feature_bytes = N * (double)s->D_max;
+  s->probe_bytes = (double)s->probes_per_task * N * 13.0;
 
-  printf("config      %s (sha256 %.16s)\n", c->path, sha);
-  if (rfhm)
-    printf("model       rfhm, N = %lld, coefficients %s, seed %llu\n", (long long)c->N,
-           c->coefficients == COEF_PM1 ? "pm1" : "gaussian", (unsigned long long)c->seed);
-  else
-    printf("model       hopfield, N = %lld, seed %llu\n", (long long)c->N,
-           (unsigned long long)c->seed);
-  printf("grid        A x B x C = %lld x %lld x %lld = %lld points\n", (long long)A, (long long)B,
-         (long long)C, (long long)points);
-  printf("tasks       %lld points x %lld samples = %lld tasks\n", (long long)points,
-         (long long)c->samples, (long long)tasks);
-  printf("probes      per task: train %lld, test %lld, feature %lld; dynamics %s order, at most "
-         "%lld sweeps; retrieved when m > %g\n\n",
-         (long long)c->probes[PROBE_TRAIN], (long long)c->probes[PROBE_TEST],
-         (long long)c->probes[PROBE_FEATURE], c->order == ORDER_RANDOM ? "random" : "cyclic",
-         (long long)c->max_sweeps, c->retrieval_threshold);
-
-  int64_t *P, *D;
-  CHECK(e, util_alloc((void **)&P, (size_t)A, sizeof *P, "plan", e));
-  int rc = util_alloc((void **)&D, (size_t)B, sizeof *D, "plan", e);
-  if (rc) {
-    free(P);
-    CHECK(e, rc);
-  }
-  for (int64_t i = 0; i < A; i++)
-    P[i] = config_P(c, i);
-  for (int64_t j = 0; j < B; j++)
-    D[j] = config_D(c, j);
-  char label[32];
-  snprintf(label, sizeof label, "alpha[%lld]", (long long)A);
-  rc = print_axis(label, "P", c->alpha, P, A, e);
-  if (!rc && rfhm) {
-    snprintf(label, sizeof label, "alpha_D[%lld]", (long long)B);
-    rc = print_axis(label, "D", c->alpha_D, D, B, e);
-    if (!rc) {
-      printf("  %-12s", "L");
-      for (int64_t k = 0; k < C; k++)
-        if (c->L[k] == 0)
-          printf(" dense");
-        else
-          printf(" %d", (int)c->L[k]);
-      printf("\n");
-    }
-  }
-  int64_t Pmax = 0, Dmax = 0;
-  for (int64_t i = 0; i < A; i++)
-    Pmax = P[i] > Pmax ? P[i] : Pmax;
-  for (int64_t j = 0; j < B; j++)
-    Dmax = D[j] > Dmax ? D[j] : Dmax;
-  free(P);
-  free(D);
-  CHECK(e, rc);
-
-  /* Memory of one whole task (all rows on one rank), at the largest P and D. */
-  if (rfhm)
-    printf("\nmemory per task at the largest P = %lld and D = %lld (whole matrices, before "
-           "splitting over a group):\n",
-           (long long)Pmax, (long long)Dmax);
-  else
-    printf("\nmemory per task at the largest P = %lld (whole matrices, before splitting over a "
-           "group):\n",
-           (long long)Pmax);
-  util_format_bytes(N * N * 4.0, b1, sizeof b1);
-  util_format_bytes(N * N * (Pmax <= 32767 ? 2.0 : 4.0), b2, sizeof b2);
-  util_format_bytes(N * (double)Pmax * 4.0, b3, sizeof b3);
-  util_format_bytes(N * (double)Dmax, b4, sizeof b4);
-  printf("  %-34s %12s\n", "J float32 (N x N, ScaLAPACK)", b1);
-  printf("  %-34s %12s\n",
-         Pmax <= 32767 ? "J int16 (N x N, dynamics)" : "J int32 (N x N, dynamics)", b2);
-  printf("  %-34s %12s\n", "patterns float32 (N x P, all chunks)", b3);
-  if (rfhm)
-    printf("  %-34s %12s\n", "features int8 (N x D)", b4);
-  util_format_bytes((double)nprobes * N * 13.0, b1, sizeof b1);
-  printf("  %-34s %12s\n", "probe states and fields", b1);
-
-  /* Group size for the requested ranks. */
-  int64_t workers = plan_workers(ranks), g = 0;
-  util_format_bytes(mem, b1, sizeof b1);
-  if (!(mem > 0))
-    snprintf(b1, sizeof b1, "unknown memory");
-  if (ranks > 1)
-    printf("\nparallel     %lld ranks = 1 master + %lld worker%s, %s per rank (%s)\n",
-           (long long)ranks, (long long)workers, workers == 1 ? "" : "s", b1, mem_source);
-  else
-    printf("\nparallel     1 rank (master and worker), %s per rank (%s)\n", b1, mem_source);
-  err_t ge;
-  err_init(&ge);
-  int grc = plan_group_size(c, ranks, mem, &g, &ge);
-  if (grc == 0) {
-    int64_t ia = 0, ib = 0;
-    double peak = plan_peak_bytes(c, g, &ia, &ib);
-    util_format_bytes(peak, b2, sizeof b2);
-    printf("  group size   %lld (%s), %lld group%s", (long long)g,
-           c->group_size > 0 ? "parallel.group_size" : "automatic: smallest that fits",
-           (long long)(workers / g), workers / g == 1 ? "" : "s");
-    if (workers % g)
-      printf(", %lld worker rank%s idle", (long long)(workers % g), workers % g == 1 ? "" : "s");
-    printf("\n  peak memory  %s per rank at P = %lld", b2, (long long)config_P(c, ia));
-    if (rfhm)
-      printf(", D = %lld", (long long)config_D(c, ib));
-    printf(" (%lld of %lld rows of J per rank, block %lld)\n", (long long)plan_rows_per_rank(c, g),
-           (long long)c->N, (long long)c->block_size);
-    if (peak > mem && mem > 0)
-      printf("  WARNING      parallel.group_size = %lld needs more than the %s per rank\n",
-             (long long)g, b1);
-  } else {
-    printf("  group size   %s (see the error below)\n",
-           c->group_size > 0 ? "invalid" : "none fits");
+  s->ranks = ranks;
+  s->mem_per_rank = mem_per_rank;
+  int64_t g = 0;
+  s->group_rc = plan_group_size(c, ranks, mem_per_rank, &g, &s->group_err);
+  if (s->group_rc == 0) {
+    plan_layout(ranks, g, &s->layout);
+    s->peak_bytes = plan_peak_bytes(c, g, &s->peak_ia, &s->peak_ib);
+    s->rows_per_rank = plan_rows_per_rank(c, g);
   }
 
-  /* Output file and work. */
-  double probe_bytes = (double)tasks * (double)nprobes * 8.0;
-  double file = probe_bytes + (double)tasks + (double)points * PROBE_KINDS * 3 * 8.0 +
-                (double)(A + B) * 16.0 + (double)C * 4.0 + 100.0 * 1024.0;
-  double build = 0, dyn = 0;
-  for (int64_t p = 0; p < points; p++) {
+  s->file_bytes = output_file_bytes(c);
+  s->probe_row_bytes = (double)s->tasks * (double)s->probes_per_task * 8.0;
+  for (int64_t p = 0; p < s->points; p++) {
     int64_t ia, ib, ic;
     config_point_coords(c, p, &ia, &ib, &ic);
-    build += 2.0 * N * N * (double)config_P(c, ia) * (double)c->samples;
-    dyn += (double)nprobes * 20.0 * N * N * (double)c->samples;
-  }
-  util_format_bytes(file, b1, sizeof b1);
-  util_format_bytes(probe_bytes, b2, sizeof b2);
-  printf("\noutput file  ~%s (probe rows %s: m f32 + sweeps i32 for %lld x %lld probes; done "
-         "flags, summaries, ~100 KiB metadata)\n",
-         b1, b2, (long long)tasks, (long long)nprobes);
-  fmt_flops(build, b1, sizeof b1);
-  fmt_flops(dyn, b2, sizeof b2);
-  fmt_flops(build + dyn, b3, sizeof b3);
-  printf("work         %s in all: J builds %s (2 N^2 P per task), dynamics ~%s (estimate)\n", b3,
-         b1, b2);
-
-  if (canonical) {
-    char *text;
-    CHECK(e, config_canonical(c, &text, e));
-    printf("\ncanonical config:\n%s", text);
-    free(text);
-  }
-  fflush(stdout);
-  if (grc) {
-    *e = ge;
-    return grc;
+    s->build_flops += 2.0 * N * N * (double)config_P(c, ia) * (double)c->samples;
+    s->dynamics_flops += (double)s->probes_per_task * 20.0 * N * N * (double)c->samples;
   }
   return 0;
-}
-
-int plan_command(int argc, char **argv, MPI_Comm comm, err_t *e) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int rc = 0;
-  if (rank == 0) {
-    const char *path = NULL, *v;
-    int64_t ranks = size;
-    double mem = 0;
-    bool canonical = false, help = false;
-    for (int i = 1; i < argc && !rc; i++) {
-      int o;
-      if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-        help = true;
-      } else if (!strcmp(argv[i], "--canonical")) {
-        canonical = true;
-      } else if ((o = cli_option(argc, argv, &i, "--ranks", &v, e)) != 0) {
-        rc = o == 1 ? cli_parse_i64("--ranks", v, &ranks, e) : o;
-        if (!rc && ranks < 1)
-          rc = ERR(e, ERR_USAGE, "--ranks: %lld is out of range (must be >= 1)", (long long)ranks);
-      } else if ((o = cli_option(argc, argv, &i, "--mem-per-rank", &v, e)) != 0) {
-        rc = o == 1 ? cli_parse_bytes("--mem-per-rank", v, &mem, e) : o;
-        if (!rc && !(mem > 0))
-          rc = ERR(e, ERR_USAGE, "--mem-per-rank: '%s' must be > 0", v);
-      } else if (argv[i][0] == '-' && argv[i][1]) {
-        rc = ERR(e, ERR_USAGE, "plan: unknown option '%s' (see hopscan plan --help)", argv[i]);
-      } else if (path) {
-        rc = ERR(e, ERR_USAGE, "plan: more than one config given ('%s' and '%s')", path, argv[i]);
-      } else {
-        path = argv[i];
-      }
-    }
-    if (!rc && help) {
-      plan_usage(stdout);
-    } else if (!rc && !path) {
-      plan_usage(stderr);
-      rc = ERR(e, ERR_USAGE, "plan: no config file given");
-    } else if (!rc) {
-      char srcbuf[128];
-      config_t c;
-      rc = config_load_file(&c, path, e);
-      if (!rc) {
-        const char *src = "--mem-per-rank";
-        if (!(mem > 0) && c.mem_per_rank > 0) {
-          mem = c.mem_per_rank;
-          src = "parallel.mem_per_rank";
-        } else if (!(mem > 0)) {
-          bool per_cpu;
-          const char *s = "";
-          mem = plan_node_memory(&per_cpu, &s);
-          if (!per_cpu)
-            mem /= (double)ranks;
-          if (per_cpu)
-            snprintf(srcbuf, sizeof srcbuf, "%s; use --mem-per-rank for another machine", s);
-          else
-            snprintf(srcbuf, sizeof srcbuf,
-                     "%s / %lld rank%s; use --mem-per-rank for another "
-                     "machine",
-                     s, (long long)ranks, ranks == 1 ? "" : "s");
-          src = srcbuf;
-        }
-        rc = plan_report(&c, ranks, mem, src, canonical, e);
-      }
-      config_free(&c);
-    }
-  }
-  /* Every rank returns the same status; rank 0 alone holds (and prints) the message. */
-  MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-  if (rc && rank != 0)
-    e->code = rc;
-  return rc;
 }

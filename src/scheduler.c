@@ -1,15 +1,10 @@
 #include "hopscan/scheduler.h"
 
-#include "hopscan/cli.h"
-#include "hopscan/config.h"
-#include "hopscan/output.h"
-#include "hopscan/plan.h"
-#include "hopscan/probes.h"
+#include "hopscan/agree.h"
 #include "hopscan/signals.h"
 #include "hopscan/task.h"
 #include "hopscan/util.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -128,42 +123,6 @@ static void sched_send_request(MPI_Comm comm, int64_t id, int64_t status, bool a
   MPI_Send(msg, REQ_LEN, MPI_INT64_T, 0, TAG_REQUEST, comm);
 }
 
-/* An error only this rank sees, in the middle of the protocol: print it with the rank and end the
- * run. The file keeps its last consistent checkpoint. */
-static _Noreturn void sched_abort(MPI_Comm comm, int rc, const err_t *e) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  fprintf(stderr, "hopscan: rank %d: %s\n", rank, e->msg[0] ? e->msg : "unknown error");
-  const char *tr = getenv("HOPSCAN_TRACE");
-  if (tr && tr[0] == '1')
-    fputs(e->trace, stderr);
-  fflush(stderr);
-  MPI_Abort(comm, rc ? rc : ERR_RUNTIME);
-  exit(rc ? rc : ERR_RUNTIME); /* not reached */
-}
-
-/* Agrees on the status of a step every rank ran: returns the largest status of any rank. When
- * rank 0 has no message of its own, the ranks that failed print theirs (with their rank) and rank
- * 0's e says where to look. *unanimous tells whether every rank had the same status. */
-static int sched_agree(MPI_Comm comm, int rc, err_t *e, bool *unanimous) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  int mine[3] = {rc, rank == 0 ? rc : 0, -rc}, all[3];
-  MPI_Allreduce(mine, all, 3, MPI_INT, MPI_MAX, comm);
-  int worst = all[0], rank0 = all[1], best = -all[2];
-  if (unanimous)
-    *unanimous = worst == best;
-  if (worst != 0 && rank0 == 0) {
-    if (rc != 0 && rank != 0) {
-      fprintf(stderr, "hopscan: rank %d: %s\n", rank, e->msg);
-      fflush(stderr);
-    }
-    if (rank == 0 || rc == 0)
-      ERR(e, worst, "a step failed on another rank (its message is printed above)");
-  }
-  return worst;
-}
-
 /* Leader's stop callback: a local signal, or a STOP from the master waiting to be received. */
 typedef struct sched_leader_stop {
   MPI_Comm comm;
@@ -187,7 +146,7 @@ static int sched_epoch(MPI_Comm comm, const scheduler_ops_t *ops, progress_t *p,
     progress_checkpoint_begin(p);
   double t0 = util_now();
   int rc = ops->epoch(ops->ctx, e);
-  rc = sched_agree(comm, rc, e, NULL);
+  rc = agree_status(comm, rc, e, NULL);
   double dt = util_now() - t0;
   st->epochs++;
   st->epoch_seconds += dt;
@@ -249,7 +208,7 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
   if (!rc)
     rc = util_calloc((void **)&leaders, (size_t)size, sizeof *leaders, "leader states", e);
   if (rc)
-    sched_abort(comm, rc, e); /* the workers are already in the gather below */
+    agree_abort(comm, rc, e); /* the workers are already in the gather below */
   /* Leader ranks, gathered so the master knows whom to tell (FLUSH, STOP) before they ask. */
   int zero = 0;
   MPI_Gather(&zero, 1, MPI_INT, is_leader, 1, MPI_INT, 0, comm);
@@ -342,7 +301,7 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
         rc = ERR(e, ERR_RUNTIME,
                  "protocol error: unexpected request {%lld, %lld, %lld} from rank %d",
                  (long long)req[0], (long long)req[1], (long long)req[2], status.MPI_SOURCE);
-        sched_abort(comm, rc, e);
+        agree_abort(comm, rc, e);
       }
       if (req[1] == REQ_DONE) {
         L->inflight--;
@@ -421,7 +380,7 @@ static int sched_run_worker(MPI_Comm comm, MPI_Comm group, const scheduler_ops_t
         err_init(e);
         status = REQ_ABANDONED;
       } else if (rc) {
-        sched_abort(comm, rc, e);
+        agree_abort(comm, rc, e);
       } else {
         st->completed++;
         last_task = util_now() - t0;
@@ -442,7 +401,7 @@ static int sched_run_worker(MPI_Comm comm, MPI_Comm group, const scheduler_ops_t
       return 0;
     } else {
       int rc = ERR(e, ERR_RUNTIME, "protocol error: unknown order %lld", (long long)order[0]);
-      sched_abort(comm, rc, e);
+      agree_abort(comm, rc, e);
     }
   }
 }
@@ -477,369 +436,4 @@ int scheduler_run(MPI_Comm comm, MPI_Comm group, const int64_t *tasks, int64_t n
   stats->stopped = out[0] != 0;
   stats->signal = out[1];
   return stats->stopped ? ERR_STOPPED : 0;
-}
-
-/* ---- the `run` subcommand -------------------------------------------------------------------- */
-
-/* Results a group leader holds between epochs, and what a task needs. */
-typedef struct sched_scan {
-  const config_t *c;
-  output_t *out;
-  task_result_t *held;
-  int64_t n_held, cap_held;
-} sched_scan_t;
-
-static int sched_scan_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader, task_stop_fn stop,
-                          void *stop_ctx, err_t *e) {
-  sched_scan_t *s = ctx;
-  task_t t = {.point = id / s->c->samples, .sample = id % s->c->samples};
-  if (is_leader && s->n_held == s->cap_held) {
-    int64_t cap = s->cap_held ? 2 * s->cap_held : 16;
-    task_result_t *h = realloc(s->held, (size_t)cap * sizeof *h);
-    if (!h)
-      return ERR(e, ERR_RUNTIME, "out of memory holding %lld task results", (long long)s->n_held);
-    s->held = h;
-    s->cap_held = cap;
-  }
-  task_result_t r;
-  CHECK(e, task_result_init(&r, s->c, t, e));
-  int rc = probes_run_task(s->c, t, group, &r, stop, stop_ctx, e);
-  if (rc == 0 && is_leader) {
-    s->held[s->n_held++] = r;
-    return 0;
-  }
-  task_result_free(&r);
-  if (rc && rc != ERR_STOPPED)
-    err_push(e, __FILE__, __LINE__, __func__);
-  return rc;
-}
-
-static void sched_scan_drop(sched_scan_t *s) {
-  for (int64_t i = 0; i < s->n_held; i++)
-    task_result_free(&s->held[i]);
-  s->n_held = 0;
-}
-
-static int sched_scan_epoch(void *ctx, err_t *e) {
-  sched_scan_t *s = ctx;
-  int rc = output_write_epoch(s->out, s->held, s->n_held, e);
-  sched_scan_drop(s);
-  if (rc)
-    err_push(e, __FILE__, __LINE__, __func__);
-  return rc;
-}
-
-typedef struct sched_options {
-  const char *config;
-  const char *output;
-  bool overwrite;
-  progress_mode mode;
-  bool help;
-} sched_options_t;
-
-static void sched_usage(FILE *f) {
-  fprintf(f,
-          "usage: mpirun -np K hopscan run CONFIG.yaml [-o OUT.h5] [--overwrite] [--quiet]\n"
-          "                                [--progress=text|json]\n\n"
-          "Runs the scan CONFIG.yaml, or resumes it when OUT.h5 already holds part of it.\n"
-          "  -o, --output OUT.h5  output file (default: CONFIG's name with .h5, in the current\n"
-          "                       directory)\n"
-          "  --overwrite          start afresh even if OUT.h5 exists (its results are lost)\n"
-          "  --quiet              no progress output (errors are still printed)\n"
-          "  --progress=json      progress as one JSON object per line (events start, progress,\n"
-          "                       checkpoint_begin, checkpoint, end)\n\n"
-          "Rank 0 hands (grid point, sample) tasks to worker groups of parallel.group_size\n"
-          "ranks; results are written every checkpoint.every_seconds and at the end.\n"
-          "SIGTERM, SIGINT or SIGUSR1 stop the scan after a last checkpoint (exit 75); running\n"
-          "the same command again resumes it.\n\n"
-          "exit status: 0 complete, 1 runtime error, 2 invalid usage or config (nothing\n"
-          "             written), 75 stopped by a signal after a consistent checkpoint\n");
-}
-
-static int sched_parse(int argc, char **argv, sched_options_t *o, err_t *e) {
-  memset(o, 0, sizeof *o);
-  o->mode = PROGRESS_TEXT;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = NULL;
-    int r;
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      o->help = true;
-      return 0;
-    }
-    if (!strcmp(a, "--overwrite")) {
-      o->overwrite = true;
-    } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-      o->mode = PROGRESS_QUIET;
-    } else if ((r = cli_option(argc, argv, &i, "-o", &v, e)) != 0 ||
-               (r = cli_option(argc, argv, &i, "--output", &v, e)) != 0) {
-      if (r != 1)
-        return r;
-      o->output = v;
-    } else if ((r = cli_option(argc, argv, &i, "--progress", &v, e)) != 0) {
-      if (r != 1)
-        return r;
-      if (!strcmp(v, "json"))
-        o->mode = PROGRESS_JSON;
-      else if (!strcmp(v, "text"))
-        o->mode = PROGRESS_TEXT;
-      else if (!strcmp(v, "none"))
-        o->mode = PROGRESS_QUIET;
-      else
-        return ERR(e, ERR_USAGE, "--progress: '%s' is not one of text, json, none", v);
-    } else if (a[0] == '-' && a[1] != '\0') {
-      return ERR(e, ERR_USAGE, "run: unknown option '%s' (see hopscan run --help)", a);
-    } else if (!o->config) {
-      o->config = a;
-    } else {
-      return ERR(e, ERR_USAGE, "run: unexpected argument '%s' (one CONFIG.yaml only)", a);
-    }
-  }
-  if (!o->config)
-    return ERR(e, ERR_USAGE, "run: no CONFIG.yaml given (see hopscan run --help)");
-  return 0;
-}
-
-/* CONFIG's basename with .yaml/.yml replaced by .h5 (caller frees). */
-static int sched_default_output(const char *config, char **out, err_t *e) {
-  const char *base = strrchr(config, '/');
-  base = base ? base + 1 : config;
-  size_t n = strlen(base);
-  const char *dot = strrchr(base, '.');
-  if (dot && dot != base && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml")))
-    n = (size_t)(dot - base);
-  CHECK(e, util_alloc((void **)out, n + 4, 1, "output name", e));
-  memcpy(*out, base, n);
-  memcpy(*out + n, ".h5", 4);
-  return 0;
-}
-
-/* Rank 0 reads and validates CONFIG; every rank parses the same canonical text. */
-static int sched_load_config(const char *path, config_t *c, MPI_Comm comm, err_t *e) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  char *text = NULL;
-  int64_t len = 0;
-  int rc = 0;
-  if (rank == 0) {
-    config_t c0;
-    config_init(&c0);
-    rc = config_load_file(&c0, path, e);
-    if (!rc)
-      rc = config_canonical(&c0, &text, e);
-    config_free(&c0);
-    if (!rc)
-      len = (int64_t)strlen(text);
-  }
-  int64_t head[2] = {rc, len};
-  MPI_Bcast(head, 2, MPI_INT64_T, 0, comm);
-  if (head[0] != 0) {
-    free(text);
-    if (rank != 0)
-      ERR(e, (int)head[0], "the config was refused on rank 0");
-    return (int)head[0];
-  }
-  len = head[1];
-  int n = 0;
-  rc = util_to_int(len + 1, &n, "canonical config length", e);
-  if (!rc && rank != 0)
-    rc = util_alloc((void **)&text, (size_t)len + 1, 1, "canonical config", e);
-  if (rc)
-    sched_abort(comm, rc, e);
-  if (rank == 0)
-    text[len] = '\0';
-  MPI_Bcast(text, n, MPI_CHAR, 0, comm);
-  rc = config_load_string(c, text, (size_t)len, path, e);
-  free(text);
-  return sched_agree(comm, rc, e, NULL);
-}
-
-typedef struct sched_cost {
-  double flops;
-  int64_t id;
-} sched_cost_t;
-
-static int sched_cost_cmp(const void *a, const void *b) {
-  const sched_cost_t *x = a, *y = b;
-  if (x->flops != y->flops)
-    return x->flops > y->flops ? -1 : 1;
-  return (x->id > y->id) - (x->id < y->id);
-}
-
-/* The tasks not done yet, largest estimated cost first (ties by task id). */
-static int sched_task_list(const config_t *c, const uint8_t *done, int64_t n_all, int64_t **tasks,
-                           int64_t *n_tasks, err_t *e) {
-  int64_t n = 0;
-  for (int64_t i = 0; i < n_all; i++)
-    n += done[i] ? 0 : 1;
-  sched_cost_t *cost = NULL;
-  CHECK(e, util_alloc((void **)&cost, (size_t)(n > 0 ? n : 1), sizeof *cost, "task list", e));
-  int64_t points = config_points(c);
-  double *flops = NULL;
-  int rc = util_alloc((void **)&flops, (size_t)points, sizeof *flops, "task costs", e);
-  if (rc) {
-    free(cost);
-    return rc;
-  }
-  for (int64_t pt = 0; pt < points; pt++)
-    flops[pt] = plan_task_flops(c, pt);
-  int64_t k = 0;
-  for (int64_t i = 0; i < n_all; i++)
-    if (!done[i])
-      cost[k++] = (sched_cost_t){flops[i / c->samples], i};
-  free(flops);
-  qsort(cost, (size_t)n, sizeof *cost, sched_cost_cmp);
-  rc = util_alloc((void **)tasks, (size_t)(n > 0 ? n : 1), sizeof **tasks, "task list", e);
-  if (!rc)
-    for (int64_t i = 0; i < n; i++)
-      (*tasks)[i] = cost[i].id;
-  free(cost);
-  *n_tasks = n;
-  return rc;
-}
-
-int scheduler_command(int argc, char **argv, MPI_Comm comm, err_t *e) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  sched_options_t opt;
-  CHECK(e, sched_parse(argc, argv, &opt, e));
-  if (opt.help) {
-    if (rank == 0)
-      sched_usage(stdout);
-    return 0;
-  }
-  double t_begin = util_now();
-  /* Handlers first: a signal during start-up is kept and stops the scan at its first step. */
-  CHECK(e, signals_install(e));
-
-  int rc = 0;
-  config_t c;
-  config_init(&c);
-  char *out_path = NULL;
-  MPI_Comm group = MPI_COMM_NULL;
-  output_t *out = NULL;
-  uint8_t *done = NULL;
-  int64_t *tasks = NULL, n_tasks = 0, n_all = 0, n_done = 0;
-  sched_scan_t scan = {0};
-  progress_t prog;
-  progress_t *p = NULL; /* rank 0's reporter */
-  scheduler_stats_t st;
-  memset(&st, 0, sizeof st);
-
-  TRY(e, rc, sched_load_config(opt.config, &c, comm, e), done_config);
-  if (opt.output) {
-    TRY(e, rc, util_alloc((void **)&out_path, strlen(opt.output) + 1, 1, "output name", e),
-        done_config);
-    strcpy(out_path, opt.output);
-  } else {
-    TRY(e, rc, sched_default_output(opt.config, &out_path, e), done_config);
-  }
-
-  /* Worker groups; refused before anything is written when J would not fit. */
-  double mem = plan_detect_mem_per_rank(&c, comm);
-  int64_t g = 0;
-  TRY(e, rc, plan_group_size(&c, size, mem, &g, e), done_config);
-  int64_t n_groups = scheduler_groups(size, g);
-  if (n_groups < 1) {
-    rc = ERR(e, ERR_USAGE,
-             "parallel.group_size: groups of %lld ranks need at least %lld ranks (the master and "
-             "one group), this run has %d",
-             (long long)g, (long long)g + 1, size);
-    goto done_config;
-  }
-  int64_t my_group = scheduler_group_of(size, g, rank);
-  if (size == 1) {
-    MPI_Comm_dup(MPI_COMM_SELF, &group);
-  } else {
-    int color = my_group < 0 ? MPI_UNDEFINED : (int)my_group;
-    MPI_Comm_split(comm, color, rank, &group);
-  }
-
-  /* The file: created or reopened for resume (collective). */
-  {
-    bool same = true;
-    rc = output_open(&out, out_path, &c, opt.overwrite, comm, e);
-    rc = sched_agree(comm, rc, e, &same);
-    if (rc && !same) /* some ranks hold an open file, others not: no clean way back */
-      sched_abort(comm, rc, e);
-    if (rc)
-      goto done_group;
-  }
-  n_all = config_points(&c) * c.samples;
-  TRY(e, rc, util_alloc((void **)&done, (size_t)n_all, 1, "done flags", e), done_output);
-  rc = output_read_done(out, done, e);
-  TRY(e, rc, sched_agree(comm, rc, e, NULL), done_output);
-  for (int64_t i = 0; i < n_all; i++)
-    n_done += done[i] ? 1 : 0;
-  if (rank == 0 || size == 1) {
-    rc = sched_task_list(&c, done, n_all, &tasks, &n_tasks, e);
-  }
-  TRY(e, rc, sched_agree(comm, rc, e, NULL), done_output);
-
-  if (rank == 0) {
-    char sha[65] = "";
-    if (config_sha256(&c, sha, e) != 0) {
-      err_init(e);
-      sha[0] = '\0';
-    }
-    progress_init(&prog, stdout, opt.mode, 5.0, NULL, NULL);
-    progress_banner_t b = {.version = cli_version(),
-                           .config_sha256 = sha,
-                           .output = out_path,
-                           .ranks = size,
-                           .groups = n_groups,
-                           .group_min = scheduler_group_size(size, g, n_groups - 1),
-                           .group_max = scheduler_group_size(size, g, 0),
-                           .total = n_all,
-                           .done = n_done,
-                           .checkpoint_every = c.checkpoint_every_seconds};
-    progress_start(&prog, &b);
-    p = &prog;
-  }
-
-  scan.c = &c;
-  scan.out = out;
-  scheduler_ops_t ops = {.run = sched_scan_run, .epoch = sched_scan_epoch, .ctx = &scan};
-  rc = scheduler_run(comm, group, tasks, n_tasks, c.checkpoint_every_seconds, &ops, p, &st, e);
-  sched_scan_drop(&scan);
-
-done_output : {
-  err_t ce;
-  err_init(&ce);
-  int crc = output_close(out, &ce);
-  crc = sched_agree(comm, crc, &ce, NULL);
-  if (crc && (rc == 0 || rc == ERR_STOPPED)) {
-    *e = ce;
-    rc = crc;
-  }
-}
-  if (rank == 0 && p) {
-    char nb[32];
-    const char *sig = st.signal ? signals_name(st.signal, nb, (int)sizeof nb) : NULL;
-    if (rc == 0) {
-      progress_end(p, "complete", NULL);
-    } else if (rc == ERR_STOPPED) {
-      progress_end(p, "stopped", sig);
-      ERR(e, ERR_STOPPED,
-          "stopped by %s after %.1f s: %lld of %lld samples are saved in %s; run the same "
-          "command again to resume",
-          sig ? sig : "a signal", util_now() - t_begin, (long long)p->written, (long long)n_all,
-          out_path);
-    } else {
-      progress_end(p, "failed", NULL);
-    }
-  } else if (rc == ERR_STOPPED) {
-    ERR(e, ERR_STOPPED, "stopped by a signal");
-  }
-done_group:
-  if (group != MPI_COMM_NULL)
-    MPI_Comm_free(&group);
-done_config:
-  free(scan.held);
-  free(tasks);
-  free(done);
-  free(out_path);
-  config_free(&c);
-  signals_restore();
-  return rc;
 }

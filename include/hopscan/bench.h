@@ -14,7 +14,23 @@
 #include "hopscan/err.h"
 
 #include <mpi.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-int bench_command(int argc, char **argv, MPI_Comm comm, err_t *e);
+/* What to measure (the app layer parses `hopscan bench` options into it). */
+typedef struct bench_opts {
+  int64_t N;
+  double alpha, alpha_D;
+  int64_t L, probes;
+  bool textbook;       /* also time the textbook dynamics reference */
+  int64_t sample_N[4]; /* N of the full-sample timings */
+  int n_sample_N;
+} bench_opts_t;
+
+/* Defaults: N 4000, alpha 1, alpha_D 0.05, L 3, probes 8, textbook on, sample N 2000 and 4000. */
+void bench_opts_default(bench_opts_t *o);
+
+/* Runs the benchmarks and prints them (rank 0). Collective on comm. */
+int bench_run(const bench_opts_t *o, MPI_Comm comm, err_t *e);
 
 #endif

@@ -1,5 +1,7 @@
-/* plan: sizes, memory and cost of a scan, the automatic worker-group size, and the
- * `hopscan plan` subcommand. Pure functions of the config unless noted. */
+/* plan: sizes, memory and cost of a scan, the automatic worker-group size, and the summary the
+ * `hopscan plan` subcommand prints (the app layer prints it; nothing here prints). Pure
+ * functions of the config unless noted. The group layout comes from the scheduler's own layout
+ * functions and the file size from output_file_bytes, so plan and run cannot drift apart. */
 #ifndef HOPSCAN_PLAN_H
 #define HOPSCAN_PLAN_H
 
@@ -7,6 +9,7 @@
 #include "hopscan/err.h"
 
 #include <mpi.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Rows of J and patterns one rank holds in a group of g ranks: upper bound of ScaLAPACK's
@@ -34,15 +37,58 @@ double plan_task_flops(const config_t *c, int64_t point);
  * with a message saying what would fit when nothing does. */
 int plan_group_size(const config_t *c, int64_t ranks, double mem_per_rank, int64_t *g, err_t *e);
 
-/* Memory available per rank: c->mem_per_rank when set, else Slurm's SLURM_MEM_PER_CPU /
- * SLURM_MEM_PER_NODE, else MemAvailable of /proc/meminfo, divided by the ranks sharing the node.
- * Collective on comm. */
+/* Memory of this node, or per CPU (per_cpu), from Slurm (SLURM_MEM_PER_CPU, SLURM_MEM_PER_NODE)
+ * or MemAvailable of /proc/meminfo; bytes 0 when nothing is known. `source` names where it came
+ * from (static text). Rank-local. */
+typedef struct plan_memory {
+  double bytes;
+  bool per_cpu;
+  const char *source;
+} plan_memory_t;
+void plan_node_memory(plan_memory_t *m);
+/* One rank's share of m when `ranks_on_node` ranks share the node (per-CPU values as they are). */
+double plan_memory_share(const plan_memory_t *m, int64_t ranks_on_node);
+
+/* Memory available per rank for a run: c->mem_per_rank when set, else plan_node_memory shared
+ * by the ranks of comm on this node; the smallest over all ranks. Collective on comm. */
 double plan_detect_mem_per_rank(const config_t *c, MPI_Comm comm);
 
-/* The `hopscan plan CONFIG [--ranks K] [--mem-per-rank BYTES] [--canonical]` subcommand.
- * Collective on comm: rank 0 loads the config and prints; every rank returns the same status
- * (ERR_USAGE for a bad config or when no group size fits). --ranks defaults to the size of comm.
- * Writes no file. */
-int plan_command(int argc, char **argv, MPI_Comm comm, err_t *e);
+/* Worker-group layout of a run of `ranks` ranks with group size g, as the scheduler makes it
+ * (scheduler_groups / scheduler_group_size / scheduler_group_of). */
+typedef struct plan_layout {
+  int64_t ranks, workers, group_size;
+  int64_t groups;               /* 0 when not even one group fits */
+  int64_t group_min, group_max; /* sizes of the smallest and largest group */
+  int64_t n_max;                /* groups of size group_max */
+  int64_t idle;                 /* worker ranks in no group */
+} plan_layout_t;
+void plan_layout(int64_t ranks, int64_t g, plan_layout_t *l);
+
+/* Everything `hopscan plan` reports, as data. */
+typedef struct plan_summary {
+  int64_t points, tasks, probes_per_task;
+  int64_t P_max, D_max; /* largest P and D of the grid (D 0 for hopfield) */
+  /* One whole task at P_max, D_max, before splitting over a group. */
+  double j_float_bytes, j_int_bytes, pattern_bytes, feature_bytes, probe_bytes;
+  bool j_int16; /* the dynamics' J is int16 (P <= 32767), else int32 */
+  /* The run of `ranks` ranks with mem_per_rank bytes each. */
+  int64_t ranks;
+  double mem_per_rank;
+  int group_rc; /* 0, or plan_group_size's status (group_err holds its message) */
+  err_t group_err;
+  plan_layout_t layout; /* valid when group_rc == 0 */
+  double peak_bytes;    /* per rank, at grid indices (peak_ia, peak_ib) */
+  int64_t peak_ia, peak_ib, rows_per_rank;
+  /* Output and work. */
+  int64_t file_bytes;     /* output_file_bytes */
+  double probe_row_bytes; /* raw /probes data: m f32 + sweeps i32 per probe */
+  double build_flops, dynamics_flops;
+} plan_summary_t;
+
+/* Fills s for config c and a run of `ranks` ranks with mem_per_rank bytes per rank (<= 0:
+ * unknown, group size 1 unless set). A group size that does not fit is not an error here: it is
+ * s->group_rc. Returns 0 or ERR_RUNTIME. */
+int plan_summarize(const config_t *c, int64_t ranks, double mem_per_rank, plan_summary_t *s,
+                   err_t *e);
 
 #endif

@@ -1,5 +1,5 @@
-/* scheduler: the `hopscan run` subcommand — master–worker scheduling of the scan's tasks over
- * worker groups, flush epochs, stop on signals, progress.
+/* scheduler: master–worker scheduling (the engine behind `hopscan run`, app_run.c) of the scan's
+ * tasks over worker groups, flush epochs, stop on signals, progress.
  *
  * Layout: rank 0 is the master; ranks 1..K-1 form worker groups (MPI_Comm_split) of the size
  * plan_group_size chose. The W = K-1 workers make n = W / g groups; leftover ranks are folded in
@@ -34,11 +34,6 @@
 #include <mpi.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-/* `mpirun -np K hopscan run CONFIG.yaml [-o OUT.h5] [--overwrite] [--quiet] [--progress=json]`.
- * argv[0] is "run". Collective on comm (every rank, same arguments). Returns 0, ERR_RUNTIME,
- * ERR_USAGE (nothing written) or ERR_STOPPED; e holds the message on rank 0. */
-int scheduler_command(int argc, char **argv, MPI_Comm comm, err_t *e);
 
 /* ---- layout (pure functions; exposed for tests and `plan`) ---------------------------------- */
 

@@ -1,0 +1,186 @@
+/* app: the one option table, dispatch, help texts, and the small subcommands (status, bench).
+ * `run` is in app_run.c, `plan` in app_plan.c. */
+#include "hopscan/app.h"
+
+#include "hopscan/bench.h"
+#include "hopscan/config.h"
+#include "hopscan/output.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { CMD_RUN = 1u << 0, CMD_PLAN = 1u << 1, CMD_STATUS = 1u << 2, CMD_BENCH = 1u << 3 };
+#define CMD_ALL (CMD_RUN | CMD_PLAN | CMD_STATUS | CMD_BENCH)
+
+/* The one option table: every option of every subcommand, in enum app_option order. */
+static const cli_option_def_t app_options[APP_N_OPTIONS] = {
+    [APP_OPT_HELP] = {"--help", "-h", NULL, CMD_ALL, "this help"},
+    [APP_OPT_OUTPUT] = {"--output", "-o", "OUT.h5", CMD_RUN,
+                        "output file (default: CONFIG's name with .h5, in the current\n"
+                        "directory)"},
+    [APP_OPT_OVERWRITE] = {"--overwrite", NULL, NULL, CMD_RUN,
+                           "start afresh even if OUT.h5 exists (its results are lost)"},
+    [APP_OPT_QUIET] = {"--quiet", "-q", NULL, CMD_RUN,
+                       "no progress output (errors are still printed)"},
+    [APP_OPT_PROGRESS] = {"--progress", NULL, "MODE", CMD_RUN,
+                          "text (default), none, or json: one JSON object per line (events\n"
+                          "start, progress, checkpoint_begin, checkpoint, end)"},
+    [APP_OPT_RANKS] = {"--ranks", NULL, "K", CMD_PLAN,
+                       "ranks of the planned run, master included (default: the\n"
+                       "ranks plan runs on, normally 1)"},
+    [APP_OPT_MEM_PER_RANK] = {"--mem-per-rank", NULL, "BYTES", CMD_PLAN,
+                              "memory per rank, e.g. 4G (default: parallel.mem_per_rank,\n"
+                              "else Slurm's or this node's available memory / K)"},
+    [APP_OPT_CANONICAL] = {"--canonical", NULL, NULL, CMD_PLAN,
+                           "also print the canonical config (defaults filled in)"},
+    [APP_OPT_BENCH_N] = {"--N", NULL, "n", CMD_BENCH, "neurons of the J and dynamics runs (4000)"},
+    [APP_OPT_BENCH_ALPHA] = {"--alpha", NULL, "a", CMD_BENCH, "load P/N (1)"},
+    [APP_OPT_BENCH_ALPHA_D] = {"--alpha-D", NULL, "d", CMD_BENCH, "feature load D/N (0.05)"},
+    [APP_OPT_BENCH_L] = {"--L", NULL, "l", CMD_BENCH, "features per example (3)"},
+    [APP_OPT_BENCH_PROBES] = {"--probes", NULL, "n", CMD_BENCH, "probes per kind (8)"},
+    [APP_OPT_BENCH_NO_TEXTBOOK] = {"--no-textbook", NULL, NULL, CMD_BENCH,
+                                   "skip the textbook dynamics reference"},
+    [APP_OPT_BENCH_SAMPLE_N] = {"--sample-N", NULL, "n1,n2,...", CMD_BENCH,
+                                "N of the full-sample timings, at most 4 (2000,4000)"},
+};
+
+typedef int (*app_command_fn)(const cli_args_t *a, MPI_Comm comm, err_t *e);
+
+static int app_status(const cli_args_t *a, MPI_Comm comm, err_t *e);
+static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e);
+
+static const struct app_command {
+  const char *name;
+  unsigned bit;
+  int max_positional;
+  app_command_fn fn;
+  const char *summary;
+  const char *synopsis;
+  const char *text;
+} app_commands[] = {
+    {"run", CMD_RUN, 1, app_run, "run or resume a scan (see run --help)",
+     "usage: mpirun -np K hopscan run CONFIG.yaml [-o OUT.h5] [--overwrite] [--quiet]\n"
+     "                                [--progress=text|json|none]\n",
+     "Runs the scan CONFIG.yaml, or resumes it when OUT.h5 already holds part of it.\n"
+     "Rank 0 hands (grid point, sample) tasks to worker groups of parallel.group_size\n"
+     "ranks; results are written every checkpoint.every_seconds and at the end.\n"
+     "SIGTERM, SIGINT or SIGUSR1 stop the scan after a last checkpoint (exit 75); running\n"
+     "the same command again resumes it.\n\n"
+     "exit status: 0 complete, 1 runtime error, 2 invalid usage or config (nothing\n"
+     "             written), 75 stopped by a signal after a consistent checkpoint\n"},
+    {"plan", CMD_PLAN, 1, app_plan, "validate a config and print grid, tasks, memory and cost",
+     "usage: hopscan plan CONFIG.yaml [--ranks K] [--mem-per-rank BYTES] [--canonical]\n",
+     "Validates CONFIG and prints the grid, the number of tasks, P and D per axis value, the\n"
+     "memory one task needs, the worker groups a run with K ranks would make, the output\n"
+     "file size and the work. Writes nothing.\n"},
+    {"status", CMD_STATUS, CLI_MAX_POSITIONAL, app_status,
+     "progress of a running, interrupted or finished scan", "usage: hopscan status OUT.h5\n",
+     "Prints done/total, completion per L and per alpha_D, and the stored config of a scan\n"
+     "file, whether its run is running, interrupted or finished.\n"},
+    {"bench", CMD_BENCH, 0, app_bench,
+     "kernel benchmarks (J build, dynamics, samples) against references",
+     "usage: [mpirun -np K] hopscan bench [--N n] [--alpha a] [--alpha-D d] [--L l]\n"
+     "                    [--probes n] [--no-textbook] [--sample-N n1,n2,...]\n",
+     "Measures in one run: the ScaLAPACK J build (all K ranks as one group) against one\n"
+     "plain SGEMM call on the same matrix; the dynamics (J on rank 0) per flip, per sweep,\n"
+     "per probe against one read of J, and against the textbook algorithm; seconds per full\n"
+     "sample (alpha 0.5 there). Set OPENBLAS_NUM_THREADS=1.\n"},
+};
+#define APP_N_COMMANDS ((int)(sizeof app_commands / sizeof app_commands[0]))
+
+static void app_usage(FILE *f) {
+  fprintf(f, "usage: hopscan <command> [options]\n"
+             "       mpirun -np K hopscan run CONFIG.yaml [-o OUT.h5] [--overwrite] [--quiet]\n"
+             "                                [--progress=json]\n\n"
+             "commands:\n");
+  for (int i = 0; i < APP_N_COMMANDS; i++)
+    fprintf(f, "  %-8s %s\n", app_commands[i].name, app_commands[i].summary);
+  fprintf(f, "\n  --version       print version and git commit\n"
+             "  --help-config   list every config key with type, default and meaning\n"
+             "  COMMAND --help  options of one command\n\n"
+             "exit status: 0 done, 1 runtime error, 2 invalid usage or config,\n"
+             "             75 stopped by a signal after a consistent checkpoint (resumable)\n");
+}
+
+static void app_command_help(FILE *f, const struct app_command *c) {
+  fprintf(f, "%s\n%s\noptions:\n", c->synopsis, c->text);
+  cli_print_options(f, app_options, APP_N_OPTIONS, c->bit);
+}
+
+/* `status`: the output module reads the file; its data function will replace the argv call. */
+static int app_status(const cli_args_t *a, MPI_Comm comm, err_t *e) {
+  char *argv[CLI_MAX_POSITIONAL + 1] = {"status"};
+  for (int i = 0; i < a->n_positional; i++)
+    argv[i + 1] = (char *)a->positional[i];
+  return output_status_command(a->n_positional + 1, argv, comm, e);
+}
+
+static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e) {
+  bench_opts_t o;
+  bench_opts_default(&o);
+  const char *const *v = a->value;
+  if (v[APP_OPT_BENCH_N])
+    CHECK(e, cli_parse_i64("--N", v[APP_OPT_BENCH_N], &o.N, e));
+  if (v[APP_OPT_BENCH_ALPHA])
+    CHECK(e, cli_parse_f64("--alpha", v[APP_OPT_BENCH_ALPHA], &o.alpha, e));
+  if (v[APP_OPT_BENCH_ALPHA_D])
+    CHECK(e, cli_parse_f64("--alpha-D", v[APP_OPT_BENCH_ALPHA_D], &o.alpha_D, e));
+  if (v[APP_OPT_BENCH_L])
+    CHECK(e, cli_parse_i64("--L", v[APP_OPT_BENCH_L], &o.L, e));
+  if (v[APP_OPT_BENCH_PROBES])
+    CHECK(e, cli_parse_i64("--probes", v[APP_OPT_BENCH_PROBES], &o.probes, e));
+  if (v[APP_OPT_BENCH_NO_TEXTBOOK])
+    o.textbook = false;
+  if (v[APP_OPT_BENCH_SAMPLE_N]) {
+    o.n_sample_N = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", v[APP_OPT_BENCH_SAMPLE_N]);
+    for (char *tok = strtok(buf, ","); tok && o.n_sample_N < 4; tok = strtok(NULL, ","))
+      CHECK(e, cli_parse_i64("--sample-N", tok, &o.sample_N[o.n_sample_N++], e));
+  }
+  return bench_run(&o, comm, e);
+}
+
+int app_main(int argc, char **argv, MPI_Comm comm, err_t *e) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const char *cmd = argc >= 2 ? argv[1] : NULL;
+  if (!cmd) {
+    if (rank == 0)
+      app_usage(stderr);
+    return ERR(e, ERR_USAGE, "no command given");
+  }
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    if (rank == 0)
+      printf("%s\n", cli_version());
+    return 0;
+  }
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (rank == 0)
+      app_usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "--help-config")) {
+    if (rank == 0)
+      config_print_help(stdout);
+    return 0;
+  }
+  for (int i = 0; i < APP_N_COMMANDS; i++) {
+    const struct app_command *c = &app_commands[i];
+    if (strcmp(cmd, c->name) != 0)
+      continue;
+    cli_args_t a;
+    /* Every rank parses the same argv, so every rank reaches the same verdict. */
+    CHECK(e, cli_parse(app_options, APP_N_OPTIONS, c->bit, c->name, argc - 1, argv + 1,
+                       c->max_positional, &a, e));
+    if (a.value[APP_OPT_HELP]) {
+      if (rank == 0)
+        app_command_help(stdout, c);
+      return 0;
+    }
+    return c->fn(&a, comm, e);
+  }
+  if (rank == 0)
+    app_usage(stderr);
+  return ERR(e, ERR_USAGE, "unknown command '%s'", cmd);
+}
