@@ -343,7 +343,10 @@ int app_run(const cli_args_t *a, MPI_Comm comm, err_t *e) {
         run_banner(&s, e);
       s.scan.c = &s.c;
       s.scan.out = s.out;
-      scheduler_ops_t ops = {.run = run_scan_run, .epoch = run_scan_epoch, .ctx = &s.scan};
+      scheduler_ops_t ops = {.run = run_scan_run,
+                             .epoch = run_scan_epoch,
+                             .ctx = &s.scan,
+                             .stop_signal = signals_stop_signal};
       rc = scheduler_run(comm, s.group, s.tasks, s.n_tasks, s.c.checkpoint_every_seconds, &ops, s.p,
                          &s.st, e);
       run_scan_drop(&s.scan);

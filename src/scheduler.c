@@ -1,7 +1,6 @@
 #include "hopscan/scheduler.h"
 
 #include "hopscan/agree.h"
-#include "hopscan/signals.h"
 #include "hopscan/task.h"
 #include "hopscan/util.h"
 
@@ -118,14 +117,25 @@ static void sched_send_order(MPI_Comm comm, int dest, int64_t kind, int64_t arg)
   MPI_Send(order, ORDER_LEN, MPI_INT64_T, dest, kind == ORDER_STOP ? TAG_STOP : TAG_ORDER, comm);
 }
 
-static void sched_send_request(MPI_Comm comm, int64_t id, int64_t status, bool ask) {
-  int64_t msg[REQ_LEN] = {id, status, ask ? 1 : 0, signals_pending()};
+/* The injected clock (flush period) and stop source (NULL: util_now, never). */
+static double sched_clock(const scheduler_ops_t *ops) {
+  return ops->clock ? ops->clock(ops->clock_ctx) : util_now();
+}
+
+static int sched_signal(const scheduler_ops_t *ops) {
+  return ops->stop_signal ? ops->stop_signal(ops->stop_ctx) : 0;
+}
+
+static void sched_send_request(MPI_Comm comm, const scheduler_ops_t *ops, int64_t id,
+                               int64_t status, bool ask) {
+  int64_t msg[REQ_LEN] = {id, status, ask ? 1 : 0, sched_signal(ops)};
   MPI_Send(msg, REQ_LEN, MPI_INT64_T, 0, TAG_REQUEST, comm);
 }
 
 /* Leader's stop callback: a local signal, or a STOP from the master waiting to be received. */
 typedef struct sched_leader_stop {
   MPI_Comm comm;
+  const scheduler_ops_t *ops;
 } sched_leader_stop_t;
 
 static bool sched_stop_pending(MPI_Comm comm) {
@@ -136,7 +146,13 @@ static bool sched_stop_pending(MPI_Comm comm) {
 
 static bool sched_leader_stop(void *ctx) {
   sched_leader_stop_t *s = ctx;
-  return signals_pending() != 0 || sched_stop_pending(s->comm);
+  return sched_signal(s->ops) != 0 || sched_stop_pending(s->comm);
+}
+
+/* Stop callback of the other group ranks (and of the single rank): the stop source alone. */
+static bool sched_local_stop(void *ctx) {
+  sched_leader_stop_t *s = ctx;
+  return sched_signal(s->ops) != 0;
 }
 
 /* One epoch with timing and progress. Collective on the run's comm. */
@@ -161,26 +177,27 @@ static int sched_epoch(MPI_Comm comm, const scheduler_ops_t *ops, progress_t *p,
 static int sched_run_serial(MPI_Comm comm, MPI_Comm group, const int64_t *tasks, int64_t n_tasks,
                             double every, const scheduler_ops_t *ops, progress_t *p,
                             scheduler_stats_t *st, err_t *e) {
-  double t_epoch = util_now();
+  double t_epoch = sched_clock(ops);
   int64_t pending = 0;
+  sched_leader_stop_t lstop = {comm, ops};
   for (int64_t i = 0; i < n_tasks; i++) {
-    int sig = signals_pending();
+    int sig = sched_signal(ops);
     if (sig) {
       st->stopped = true;
       st->signal = sig;
       break;
     }
-    if (every > 0 && pending > 0 && util_now() - t_epoch >= every) {
+    if (every > 0 && pending > 0 && sched_clock(ops) - t_epoch >= every) {
       CHECK(e, sched_epoch(comm, ops, p, st, e));
       pending = 0;
-      t_epoch = util_now();
+      t_epoch = sched_clock(ops);
     }
-    int rc = ops->run(ops->ctx, tasks[i], group, true, signals_stop_requested, NULL, e);
+    int rc = ops->run(ops->ctx, tasks[i], group, true, sched_local_stop, &lstop, e);
     if (rc == ERR_STOPPED) {
       err_init(e);
       st->abandoned++;
       st->stopped = true;
-      st->signal = signals_pending();
+      st->signal = sched_signal(ops);
       break;
     }
     if (rc)
@@ -193,146 +210,170 @@ static int sched_run_serial(MPI_Comm comm, MPI_Comm group, const int64_t *tasks,
   return 0;
 }
 
-static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks, double every,
-                            const scheduler_ops_t *ops, progress_t *p, scheduler_stats_t *st,
-                            err_t *e) {
+/* The master's view of the run. */
+typedef struct sched_master {
+  MPI_Comm comm;
+  const scheduler_ops_t *ops;
+  progress_t *p;
+  scheduler_stats_t *st;
+  sched_leader_t *leaders;
+  int *leader_of_rank; /* world rank -> leader index, or -1 */
+  int64_t n_leaders, n_gone, pending;
+  bool stop;
+} sched_master_t;
+
+/* Leader ranks, gathered so the master knows whom to tell (FLUSH, STOP) before they ask. */
+static void sched_master_init(sched_master_t *m, err_t *e) {
   int size = 0;
-  MPI_Comm_size(comm, &size);
-  int64_t n_leaders = 0;
-  int *is_leader = NULL;      /* world rank -> 1 when it leads a group */
-  int *leader_of_rank = NULL; /* world rank -> leader index, or -1 */
-  sched_leader_t *leaders = NULL;
+  MPI_Comm_size(m->comm, &size);
+  int *is_leader = NULL; /* world rank -> 1 when it leads a group */
   int rc = util_calloc((void **)&is_leader, (size_t)size, sizeof(int), "leader flags", e);
   if (!rc)
-    rc = util_alloc((void **)&leader_of_rank, (size_t)size, sizeof(int), "leader table", e);
+    rc = util_alloc((void **)&m->leader_of_rank, (size_t)size, sizeof(int), "leader table", e);
   if (!rc)
-    rc = util_calloc((void **)&leaders, (size_t)size, sizeof *leaders, "leader states", e);
+    rc = util_calloc((void **)&m->leaders, (size_t)size, sizeof *m->leaders, "leader states", e);
   if (rc)
-    agree_abort(comm, rc, e); /* the workers are already in the gather below */
-  /* Leader ranks, gathered so the master knows whom to tell (FLUSH, STOP) before they ask. */
+    agree_abort(m->comm, rc, e); /* the workers are already in the gather below */
   int zero = 0;
-  MPI_Gather(&zero, 1, MPI_INT, is_leader, 1, MPI_INT, 0, comm);
+  MPI_Gather(&zero, 1, MPI_INT, is_leader, 1, MPI_INT, 0, m->comm);
   for (int r = 0; r < size; r++) {
-    leader_of_rank[r] = -1;
+    m->leader_of_rank[r] = -1;
     if (is_leader[r]) {
-      leaders[n_leaders].rank = r;
-      leader_of_rank[r] = (int)n_leaders++;
+      m->leaders[m->n_leaders].rank = r;
+      m->leader_of_rank[r] = (int)m->n_leaders++;
     }
   }
   free(is_leader);
+}
 
-  int64_t next = 0, pending = 0, n_gone = 0;
-  bool stop = false, flush_pending = false;
-  double t_epoch = util_now();
+/* Receives every request that has arrived; returns how many. A request that breaks the
+ * protocol ends the run. */
+static int sched_master_receive(sched_master_t *m, err_t *e) {
+  int got = 0;
+  for (;;) {
+    int flag = 0;
+    MPI_Message msg;
+    MPI_Status status;
+    MPI_Improbe(MPI_ANY_SOURCE, TAG_REQUEST, m->comm, &flag, &msg, &status);
+    if (!flag)
+      return got;
+    int64_t req[REQ_LEN];
+    MPI_Mrecv(req, REQ_LEN, MPI_INT64_T, &msg, MPI_STATUS_IGNORE);
+    got++;
+    int li = m->leader_of_rank[status.MPI_SOURCE];
+    sched_leader_t *L = li < 0 ? NULL : &m->leaders[li];
+    bool bad = !L || L->gone || (req[2] && L->ask);
+    if (L && req[1] == REQ_BYE)
+      bad = bad || !L->stop_sent || L->inflight != 0;
+    else if (L && req[1] != REQ_NONE)
+      bad = bad || L->inflight < 1;
+    if (bad) {
+      int rc =
+          ERR(e, ERR_RUNTIME, "protocol error: unexpected request {%lld, %lld, %lld} from rank %d",
+              (long long)req[0], (long long)req[1], (long long)req[2], status.MPI_SOURCE);
+      agree_abort(m->comm, rc, e);
+    }
+    if (req[1] == REQ_DONE) {
+      L->inflight--;
+      m->st->completed++;
+      m->pending++;
+      if (m->p)
+        progress_update(m->p, m->p->done + 1);
+    } else if (req[1] == REQ_ABANDONED) {
+      L->inflight--;
+      m->st->abandoned++;
+      if (!m->stop) {
+        m->stop = true;
+        m->st->signal = (int)req[3];
+      }
+    } else if (req[1] == REQ_BYE) {
+      L->gone = true;
+      m->n_gone++;
+    }
+    if (req[2] && !L->stop_sent) /* after a STOP, the STOP is the answer */
+      L->ask = true;
+  }
+}
+
+/* STOP to every leader that has not had it. */
+static void sched_master_send_stop(sched_master_t *m) {
+  for (int64_t l = 0; l < m->n_leaders; l++) {
+    sched_leader_t *L = &m->leaders[l];
+    if (!L->gone && !L->stop_sent) {
+      sched_send_order(m->comm, L->rank, ORDER_STOP, m->st->signal);
+      L->stop_sent = true;
+      L->ask = false;
+    }
+  }
+}
+
+static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks, double every,
+                            const scheduler_ops_t *ops, progress_t *p, scheduler_stats_t *st,
+                            err_t *e) {
+  sched_master_t m = {.comm = comm, .ops = ops, .p = p, .st = st};
+  sched_master_init(&m, e);
+  sched_leader_t *leaders = m.leaders;
+  int rc = 0;
+  int64_t next = 0;
+  bool flush_pending = false;
+  double t_epoch = sched_clock(ops);
   long nap = NAP_MASTER_MIN_NS;
-  while (n_gone < n_leaders) {
+  while (m.n_gone < m.n_leaders) {
     /* 1. Decide. A leader is idle when nothing is in flight and its ask is open. */
     int64_t n_idle = 0;
-    for (int64_t l = 0; l < n_leaders; l++)
+    for (int64_t l = 0; l < m.n_leaders; l++)
       n_idle += !leaders[l].gone && leaders[l].inflight == 0 && leaders[l].ask;
-    bool complete = next == n_tasks && n_idle == n_leaders - n_gone;
-    int sig = signals_pending();
-    if (!stop && sig && !complete) {
-      stop = true;
+    bool complete = next == n_tasks && n_idle == m.n_leaders - m.n_gone;
+    int sig = sched_signal(ops);
+    if (!m.stop && sig && !complete) {
+      m.stop = true;
       st->signal = sig;
     }
-    if (stop) {
-      for (int64_t l = 0; l < n_leaders; l++) {
-        sched_leader_t *L = &leaders[l];
-        if (!L->gone && !L->stop_sent) {
-          sched_send_order(comm, L->rank, ORDER_STOP, st->signal);
-          L->stop_sent = true;
-          L->ask = false;
-        }
-      }
-      if (n_gone == n_leaders)
+    if (m.stop) {
+      sched_master_send_stop(&m);
+      if (m.n_gone == m.n_leaders)
         break;
     } else {
       if (complete) {
-        for (int64_t l = 0; l < n_leaders; l++)
+        for (int64_t l = 0; l < m.n_leaders; l++)
           sched_send_order(comm, leaders[l].rank, ORDER_FINISH, 0);
-        n_gone = n_leaders;
+        m.n_gone = m.n_leaders;
         break;
       }
-      if (!flush_pending && every > 0 && pending > 0 && util_now() - t_epoch >= every)
+      if (!flush_pending && every > 0 && m.pending > 0 && sched_clock(ops) - t_epoch >= every)
         flush_pending = true;
-      if (flush_pending && n_idle == n_leaders) {
-        for (int64_t l = 0; l < n_leaders; l++) {
+      if (flush_pending && n_idle == m.n_leaders) {
+        for (int64_t l = 0; l < m.n_leaders; l++) {
           sched_send_order(comm, leaders[l].rank, ORDER_FLUSH, 0);
           leaders[l].ask = false;
         }
         rc = sched_epoch(comm, ops, p, st, e);
         if (rc)
           break;
-        pending = 0;
+        m.pending = 0;
         flush_pending = false;
-        t_epoch = util_now();
+        t_epoch = sched_clock(ops);
         continue;
       }
       if (!flush_pending)
-        for (int64_t l = 0; l < n_leaders && next < n_tasks; l++)
+        for (int64_t l = 0; l < m.n_leaders && next < n_tasks; l++)
           if (leaders[l].ask) {
             sched_send_order(comm, leaders[l].rank, ORDER_TASK, tasks[next++]);
             leaders[l].ask = false;
             leaders[l].inflight++;
           }
     }
-
     /* 2. Receive every request that has arrived; nap when there was none. */
-    int got = 0;
-    for (;;) {
-      int flag = 0;
-      MPI_Message msg;
-      MPI_Status status;
-      MPI_Improbe(MPI_ANY_SOURCE, TAG_REQUEST, comm, &flag, &msg, &status);
-      if (!flag)
-        break;
-      int64_t req[REQ_LEN];
-      MPI_Mrecv(req, REQ_LEN, MPI_INT64_T, &msg, MPI_STATUS_IGNORE);
-      got++;
-      int li = leader_of_rank[status.MPI_SOURCE];
-      sched_leader_t *L = li < 0 ? NULL : &leaders[li];
-      bool bad = !L || L->gone || (req[2] && L->ask);
-      if (L && req[1] == REQ_BYE)
-        bad = bad || !L->stop_sent || L->inflight != 0;
-      else if (L && req[1] != REQ_NONE)
-        bad = bad || L->inflight < 1;
-      if (bad) {
-        rc = ERR(e, ERR_RUNTIME,
-                 "protocol error: unexpected request {%lld, %lld, %lld} from rank %d",
-                 (long long)req[0], (long long)req[1], (long long)req[2], status.MPI_SOURCE);
-        agree_abort(comm, rc, e);
-      }
-      if (req[1] == REQ_DONE) {
-        L->inflight--;
-        st->completed++;
-        pending++;
-        if (p)
-          progress_update(p, p->done + 1);
-      } else if (req[1] == REQ_ABANDONED) {
-        L->inflight--;
-        st->abandoned++;
-        if (!stop) {
-          stop = true;
-          st->signal = (int)req[3];
-        }
-      } else if (req[1] == REQ_BYE) {
-        L->gone = true;
-        n_gone++;
-      }
-      if (req[2] && !L->stop_sent) /* after a STOP, the STOP is the answer */
-        L->ask = true;
-    }
-    if (got)
+    if (sched_master_receive(&m, e))
       nap = NAP_MASTER_MIN_NS;
-    else if (n_gone < n_leaders)
+    else if (m.n_gone < m.n_leaders)
       sched_nap(&nap);
   }
-  free(leader_of_rank);
-  free(leaders);
+  free(m.leader_of_rank);
+  free(m.leaders);
   if (rc)
     return rc;
-  st->stopped = stop;
+  st->stopped = m.stop;
   return 0;
 }
 
@@ -345,13 +386,13 @@ static int sched_run_worker(MPI_Comm comm, MPI_Comm group, const scheduler_ops_t
   bool leader = grank == 0;
   int flag = leader ? 1 : 0;
   MPI_Gather(&flag, 1, MPI_INT, NULL, 0, MPI_INT, 0, comm);
-  sched_leader_stop_t lstop = {comm};
+  sched_leader_stop_t lstop = {comm, ops};
   double prefetch_below = ops->prefetch_seconds > 0   ? ops->prefetch_seconds
                           : ops->prefetch_seconds < 0 ? 0.0
                                                       : PREFETCH_SECONDS;
   double last_task = -1; /* seconds the last finished task took; -1 before the first */
   if (leader)
-    sched_send_request(comm, -1, REQ_NONE, true);
+    sched_send_request(comm, ops, -1, REQ_NONE, true);
   for (;;) {
     int64_t order[ORDER_LEN] = {0, 0};
     MPI_Request req;
@@ -360,7 +401,7 @@ static int sched_run_worker(MPI_Comm comm, MPI_Comm group, const scheduler_ops_t
       sched_wait(&req);
       /* A prefetched task behind which a STOP waits is given back without being run. */
       if (order[0] == ORDER_TASK && sched_stop_pending(comm)) {
-        sched_send_request(comm, order[1], REQ_ABANDONED, false);
+        sched_send_request(comm, ops, order[1], REQ_ABANDONED, false);
         continue;
       }
     }
@@ -371,10 +412,10 @@ static int sched_run_worker(MPI_Comm comm, MPI_Comm group, const scheduler_ops_t
     if (order[0] == ORDER_TASK) {
       bool prefetch = leader && last_task >= 0 && last_task < prefetch_below;
       if (prefetch)
-        sched_send_request(comm, -1, REQ_NONE, true);
+        sched_send_request(comm, ops, -1, REQ_NONE, true);
       double t0 = util_now();
       int rc = ops->run(ops->ctx, order[1], group, leader,
-                        leader ? sched_leader_stop : signals_stop_requested, &lstop, e);
+                        leader ? sched_leader_stop : sched_local_stop, &lstop, e);
       int64_t status = REQ_DONE;
       if (rc == ERR_STOPPED) {
         err_init(e);
@@ -386,18 +427,18 @@ static int sched_run_worker(MPI_Comm comm, MPI_Comm group, const scheduler_ops_t
         last_task = util_now() - t0;
       }
       if (leader)
-        sched_send_request(comm, order[1], status, !prefetch);
+        sched_send_request(comm, ops, order[1], status, !prefetch);
     } else if (order[0] == ORDER_FLUSH) {
       CHECK(e, sched_epoch(comm, ops, p, st, e));
       if (leader)
-        sched_send_request(comm, -1, REQ_NONE, true);
+        sched_send_request(comm, ops, -1, REQ_NONE, true);
     } else if (order[0] == ORDER_FINISH) {
       return 0;
     } else if (order[0] == ORDER_STOP) {
       st->stopped = true;
       st->signal = (int)order[1];
       if (leader) /* everything this leader will ever send has been sent */
-        sched_send_request(comm, -1, REQ_BYE, false);
+        sched_send_request(comm, ops, -1, REQ_BYE, false);
       return 0;
     } else {
       int rc = ERR(e, ERR_RUNTIME, "protocol error: unknown order %lld", (long long)order[0]);

@@ -70,3 +70,8 @@ bool signals_stop_requested(void *ctx) {
   (void)ctx;
   return signals_received != 0;
 }
+
+int signals_stop_signal(void *ctx) {
+  (void)ctx;
+  return signals_pending();
+}

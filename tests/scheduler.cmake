@@ -34,3 +34,11 @@ hopscan_mpi_test(scheduler_stop_rank0_np4_noprefetch ${_sched_src} EXE test_sche
                  ARGS stop_rank0 1 noprefetch)
 hopscan_mpi_test(scheduler_stop_worker_np3_g2_noprefetch ${_sched_src} EXE test_scheduler NP 3
                  ARGS stop_worker 2 noprefetch)
+# The master with an injected clock and stop source (no real time, no real signal decides).
+foreach(_sc fakeclock frozenclock fakestop)
+  foreach(_np 1 3)
+    hopscan_mpi_test(scheduler_${_sc}_np${_np} ${_sched_src} EXE test_scheduler NP ${_np}
+                     ARGS ${_sc} 1)
+  endforeach()
+endforeach()
+hopscan_mpi_test(scheduler_fakeclock_np4_g2 ${_sched_src} EXE test_scheduler NP 4 ARGS fakeclock 2)

@@ -10,3 +10,5 @@ hopscan_cli_test(signals_to_mpirun NP 0 TIMEOUT 400 LABELS "scan;signals;mpi"
 hopscan_cli_test(signals_to_rank0 NP 0 TIMEOUT 400 LABELS "scan;signals;mpi"
                  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/signals_stop.py
                          USR1:rank0:3 TERM:rank0:3 INT:rank0:3 USR1:rank0:1)
+# Unit test of the signals module itself (real raise(), no MPI).
+hopscan_unit_test(test_signals ${CMAKE_CURRENT_SOURCE_DIR}/test_signals.c)

@@ -1,7 +1,11 @@
-/* plan: the memory model, the task cost, the automatic group size and its refusal, and the
- * memory detection (collective: run at 2 ranks, so both ranks share one node). */
+/* plan: the memory model, the task cost, the automatic group size and its refusal, the memory
+ * detection (collective: run at 2 ranks, so both ranks share one node), and the agreement of
+ * plan's layout with the run's (every rank placed by scheduler_group_of) for 1-300 ranks and
+ * every group size, and of the summary with the output's own file size. */
 #include "hopscan/config.h"
+#include "hopscan/output.h"
 #include "hopscan/plan.h"
+#include "hopscan/scheduler.h"
 #include "testutil.h"
 
 #include <mpi.h>
@@ -120,10 +124,94 @@ static void test_detect(MPI_Comm comm) {
   config_free(&c);
 }
 
+/* The layout a run makes, counted rank by rank as app_run places them (scheduler_group_of). */
+static void run_layout(int64_t ranks, int64_t g, plan_layout_t *l) {
+  memset(l, 0, sizeof *l);
+  int64_t *size = calloc((size_t)ranks + 1, sizeof *size);
+  int64_t workers = ranks > 1 ? ranks - 1 : 1, in_groups = 0;
+  for (int64_t r = 0; r < ranks; r++) {
+    int64_t k = scheduler_group_of(ranks, g, r);
+    T_CHECK(k >= -1 && k < ranks);
+    if (k < 0)
+      continue;
+    size[k]++;
+    in_groups++;
+    if (k + 1 > l->groups)
+      l->groups = k + 1;
+  }
+  l->group_min = l->groups ? INT64_MAX : 0;
+  for (int64_t k = 0; k < l->groups; k++) {
+    T_CHECK(size[k] >= 1); /* group ids are dense */
+    l->group_min = size[k] < l->group_min ? size[k] : l->group_min;
+    l->group_max = size[k] > l->group_max ? size[k] : l->group_max;
+  }
+  for (int64_t k = 0; k < l->groups; k++)
+    l->n_max += size[k] == l->group_max;
+  l->idle = workers - in_groups;
+  free(size);
+}
+
+static void test_layout_agreement(void) {
+  int64_t cases = 0;
+  for (int64_t ranks = 1; ranks <= 300; ranks++) {
+    int64_t workers = ranks > 1 ? ranks - 1 : 1;
+    for (int64_t g = 1; g <= workers; g++) {
+      plan_layout_t p, r;
+      plan_layout(ranks, g, &p);
+      run_layout(ranks, g, &r);
+      int bad = test_failures;
+      T_EQ_I(p.groups, r.groups);
+      T_EQ_I(p.group_min, r.group_min);
+      T_EQ_I(p.group_max, r.group_max);
+      T_EQ_I(p.n_max, r.n_max);
+      T_EQ_I(p.idle, r.idle);
+      T_EQ_I(p.idle, 0); /* leftover workers are folded into groups, never idle */
+      T_CHECK(p.group_min >= g && p.group_max <= p.group_min + 1);
+      if (test_failures != bad) {
+        fprintf(stderr, "layout disagrees at %lld ranks, group size %lld\n", (long long)ranks,
+                (long long)g);
+        return;
+      }
+      cases++;
+    }
+  }
+  T_EQ_I(cases, 299 * 300 / 2 + 1);
+  /* The case of issue 10: 257 ranks, groups of 3 -> 85 groups, one of them of 4. */
+  plan_layout_t l;
+  plan_layout(257, 3, &l);
+  T_EQ_I(l.groups, 85);
+  T_EQ_I(l.group_max, 4);
+  T_EQ_I(l.n_max, 1);
+  T_EQ_I(l.idle, 0);
+}
+
+/* The summary's layout and file size are the run's and the output's own. */
+static void test_summary(void) {
+  static const char *text = "N: 300\nalpha: [0.1]\nalpha_D: [0.1]\nL: [2]\n"
+                            "parallel: {group_size: 3}\n";
+  config_t c;
+  err_t e;
+  T_OK(&e, config_load_string(&c, text, strlen(text), "s.yaml", &e));
+  plan_summary_t s;
+  T_OK(&e, plan_summarize(&c, 257, 1e9, &s, &e));
+  T_EQ_I(s.group_rc, 0);
+  T_EQ_I(s.layout.groups, scheduler_groups(257, 3));
+  T_EQ_I(s.layout.group_max, scheduler_group_size(257, 3, 0));
+  T_EQ_I(s.layout.idle, 0);
+  T_EQ_I(s.file_bytes, output_file_bytes(&c));
+  T_EQ_I(s.tasks, 10);
+  T_OK(&e, plan_summarize(&c, 3, 1e9, &s, &e)); /* group_size 3 > 2 workers: refused, as data */
+  T_EQ_I(s.group_rc, ERR_USAGE);
+  T_CHECK(strstr(s.group_err.msg, "parallel.group_size = 3 exceeds") != NULL);
+  config_free(&c);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   test_model();
   test_group_size();
+  test_layout_agreement();
+  test_summary();
   test_detect(MPI_COMM_WORLD);
   int rc = test_finish("test_plan");
   MPI_Finalize();

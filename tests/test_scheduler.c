@@ -4,9 +4,16 @@
  * and a signal on rank 0, on one worker or on every rank stops the run with ERR_STOPPED on every
  * rank after a final epoch that holds only finished tasks.
  *
+ * The clock and the stop source are injected: fakeclock runs on a clock that reads "tasks
+ * completed" (flush every 2.5 of them: each epoch but the last holds >= 3 tasks, exactly
+ * 3, 3, 3, 1 on one rank), frozenclock on a clock that never moves (no flush but the final one,
+ * however long the run takes), fakestop on a stop source that reports SIGUSR1 on rank 0 once 5
+ * tasks are done (no real signal).
+ *
  * usage: test_scheduler SCENARIO GROUP_SIZE [noprefetch]
  *   complete | stop_rank0 | stop_worker | stop_all | stop_in_epoch (rank 0 gets the signal during
- *   its second flush epoch); noprefetch: leaders ask only when done */
+ *   its second flush epoch) | fakeclock | frozenclock | fakestop; noprefetch: leaders ask only
+ *   when done */
 #include "hopscan/scheduler.h"
 #include "hopscan/signals.h"
 #include "hopscan/util.h"
@@ -28,10 +35,11 @@ typedef struct work {
   int64_t n_held;
   int64_t *order; /* rank 0: ids in the order epochs delivered them */
   int64_t n_order;
-  int *written;       /* rank 0: times each id was written */
-  int64_t epochs;     /* epochs seen by this rank */
-  int64_t raise_at;   /* rank 0 raises SIGUSR1 inside its epoch number raise_at (0: never) */
-  int64_t mismatches; /* group ranks that ran different ids */
+  int *written;        /* rank 0: times each id was written */
+  int64_t epochs;      /* epochs seen by this rank */
+  int64_t raise_at;    /* rank 0 raises SIGUSR1 inside its epoch number raise_at (0: never) */
+  int64_t mismatches;  /* group ranks that ran different ids */
+  int64_t *epoch_size; /* rank 0: tasks written by each epoch */
 } work_t;
 
 static int work_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader, task_stop_fn stop,
@@ -81,6 +89,7 @@ static int work_epoch(void *ctx, err_t *e) {
   }
   MPI_Gatherv(w->held, n, MPI_INT64_T, all, counts, displs, MPI_INT64_T, 0, w->comm);
   if (w->rank == 0) {
+    w->epoch_size[w->epochs - 1] = total;
     for (int i = 0; i < total; i++) {
       w->written[all[i]]++;
       w->order[w->n_order++] = all[i];
@@ -117,6 +126,53 @@ static void test_layout(void) {
     }
 }
 
+/* Fake clocks and stop source; ctx is the run's stats (rank 0's completed count is the master's).
+ */
+static double clock_completed(void *ctx) {
+  return (double)((const scheduler_stats_t *)ctx)->completed;
+}
+
+static double clock_frozen(void *ctx) {
+  (void)ctx;
+  return 0.0;
+}
+
+static int rank0_stop_after_5(void *ctx) {
+  const scheduler_stats_t *st = ctx;
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank == 0 && st->completed >= 5 ? SIGUSR1 : 0;
+}
+
+/* Checks of the fake-clock and fake-stop scenarios (rank 0). */
+static void check_injected(const char *scenario, const work_t *w, const scheduler_stats_t *st,
+                           int rc, int size) {
+  if (!strcmp(scenario, "fakeclock")) {
+    T_EQ_I(rc, 0);
+    T_CHECK(st->epochs >= 2); /* the real clock (every 2.5 s) would not have flushed */
+    for (int64_t k = 0; k + 1 < st->epochs; k++)
+      T_CHECK(w->epoch_size[k] >= 3);
+    if (size == 1) {
+      T_EQ_I(st->epochs, 4);
+      T_EQ_I(w->epoch_size[0], 3);
+      T_EQ_I(w->epoch_size[1], 3);
+      T_EQ_I(w->epoch_size[2], 3);
+      T_EQ_I(w->epoch_size[3], 1);
+    }
+  } else if (!strcmp(scenario, "frozenclock")) {
+    T_EQ_I(rc, 0);
+    T_EQ_I(st->epochs, 1); /* only the final epoch, although real time passed every */
+    T_EQ_I(w->epoch_size[0], w->n_tasks);
+  } else if (!strcmp(scenario, "fakestop")) {
+    T_EQ_I(rc, ERR_STOPPED);
+    T_CHECK(st->stopped);
+    T_EQ_I(st->signal, SIGUSR1);
+    T_CHECK(st->completed >= 5 && st->completed < w->n_tasks);
+    if (size == 1)
+      T_EQ_I(st->completed, 5);
+  }
+}
+
 /* Arms a one-shot POSIX timer that sends SIGUSR1 to this process after `seconds`. */
 static void arm_signal(double seconds) {
   struct sigevent sev;
@@ -143,7 +199,9 @@ int main(int argc, char **argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const char *scenario = argc > 1 ? argv[1] : "complete";
   int64_t g = argc > 2 ? atoll(argv[2]) : 1;
-  bool stopping = strcmp(scenario, "complete") != 0;
+  bool injected = !strcmp(scenario, "fakeclock") || !strcmp(scenario, "frozenclock") ||
+                  !strcmp(scenario, "fakestop");
+  bool stopping = strcmp(scenario, "complete") != 0 && !injected;
   err_t e;
   if (rank == 0)
     test_layout();
@@ -154,7 +212,10 @@ int main(int argc, char **argv) {
   w.step_ns = stopping ? 2000000L : 400000L; /* 10 ms or 2 ms per task */
   w.held = calloc((size_t)w.n_tasks, sizeof *w.held);
   w.order = calloc((size_t)w.n_tasks, sizeof *w.order);
+  if (!strcmp(scenario, "fakeclock"))
+    w.n_tasks = 10;
   w.written = calloc((size_t)w.n_tasks, sizeof *w.written);
+  w.epoch_size = calloc((size_t)w.n_tasks + 1, sizeof *w.epoch_size);
   int64_t *tasks = calloc((size_t)w.n_tasks, sizeof *tasks);
   for (int64_t i = 0; i < w.n_tasks; i++) /* a hand-out order that is not the identity */
     tasks[i] = (i * 7 + 3) % w.n_tasks;
@@ -179,15 +240,28 @@ int main(int argc, char **argv) {
   if (!strcmp(scenario, "stop_in_epoch"))
     w.raise_at = 2;
 
-  scheduler_ops_t ops = {.run = work_run, .epoch = work_epoch, .ctx = &w};
+  scheduler_stats_t st;
+  scheduler_ops_t ops = {
+      .run = work_run, .epoch = work_epoch, .ctx = &w, .stop_signal = signals_stop_signal};
+  double every = stopping ? 0.05 : 0.01;
+  if (!strcmp(scenario, "fakeclock")) {
+    ops.clock = clock_completed;
+    ops.clock_ctx = &st;
+    every = 2.5;
+  } else if (!strcmp(scenario, "frozenclock")) {
+    ops.clock = clock_frozen;
+    every = 1e-9;
+  } else if (!strcmp(scenario, "fakestop")) {
+    ops.stop_signal = rank0_stop_after_5;
+    ops.stop_ctx = &st;
+  }
   bool noprefetch = argc > 3 && !strcmp(argv[3], "noprefetch");
   if (noprefetch)
     ops.prefetch_seconds = -1;
-  scheduler_stats_t st;
   err_init(&e);
   double t0 = util_now();
-  int rc = scheduler_run(MPI_COMM_WORLD, group, rank == 0 ? tasks : NULL, w.n_tasks,
-                         stopping ? 0.05 : 0.01, &ops, NULL, &st, &e);
+  int rc = scheduler_run(MPI_COMM_WORLD, group, rank == 0 ? tasks : NULL, w.n_tasks, every, &ops,
+                         NULL, &st, &e);
   double dt = util_now() - t0;
 
   /* Every rank returns the same status and ran the same number of epochs. */
@@ -210,7 +284,9 @@ int main(int argc, char **argv) {
     }
     T_EQ_I(n_written, st.completed);
     T_EQ_I(w.n_order, n_written);
-    if (!stopping) {
+    if (injected) {
+      check_injected(scenario, &w, &st, rc, size);
+    } else if (!stopping) {
       T_EQ_I(rc, 0);
       T_EQ_I(n_written, w.n_tasks);
       T_CHECK(!st.stopped);
@@ -229,7 +305,7 @@ int main(int argc, char **argv) {
            scenario, noprefetch ? " noprefetch" : "", size, (long long)g, rc, (long long)n_written,
            (long long)w.n_tasks, (long long)st.abandoned, (long long)st.epochs, st.epoch_seconds,
            dt);
-  } else if (stopping) {
+  } else if (stopping || !strcmp(scenario, "fakestop")) {
     T_EQ_I(rc, ERR_STOPPED);
   }
   signals_restore();
@@ -239,6 +315,7 @@ int main(int argc, char **argv) {
   free(w.held);
   free(w.order);
   free(w.written);
+  free(w.epoch_size);
   int failed = test_failures;
   MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   int status = rank == 0 ? (failed ? 1 : test_finish("test_scheduler")) : (test_failures ? 1 : 0);

@@ -14,12 +14,13 @@
  * round trip to the master is hidden. The master keeps the tasks sorted by estimated cost
  * (largest first). Every `every_seconds` (rank 0's clock) the master stops handing out work;
  * when every leader is idle it orders FLUSH and all ranks, master included, run one collective
- * epoch. On a stop signal (on rank 0, or reported by a group that abandoned its task because one
- * of its ranks saw it) the master sends STOP to every leader at once (its probes' stop callback
- * sees the message and the group abandons the task in flight; a prefetched task is given back
- * unrun); each leader answers BYE as its last message, then every rank runs the final epoch.
- * All waits sleep (MPI_Improbe/MPI_Test + naps backing off to 1 ms): no rank spins a core while
- * it waits.
+ * epoch. On a stop signal (the stop source on rank 0, or reported by a group that abandoned its
+ * task because one of its ranks saw it) the master sends STOP to every leader at once (its probes'
+ * stop callback sees the message and the group abandons the task in flight; a prefetched task is
+ * given back unrun); each leader answers BYE as its last message, then every rank runs the final
+ * epoch. The clock and the stop source are injected (scheduler_ops_t), so the protocol is tested
+ * with a fake clock and a fake stop. All waits sleep (MPI_Improbe/MPI_Test + naps backing off to 1
+ * ms): no rank spins a core while it waits.
  *
  * Every rank returns the same status: 0 complete, ERR_STOPPED after the final epoch of a stopped
  * scan, or an error every rank agreed on; an error only one worker sees is printed with its rank
@@ -62,6 +63,15 @@ typedef struct scheduler_ops {
   /* A leader asks for its next task when it starts one while its tasks take less than this many
    * seconds (hides the request round trip for small tasks). 0: default (0.5 s); < 0: never. */
   double prefetch_seconds;
+  /* The clock of the flush period: seconds, non-decreasing, read on rank 0 (the master, or the
+   * single rank). NULL: util_now (monotonic). Tests inject a fake one (MP-Gadget style). */
+  double (*clock)(void *clock_ctx);
+  void *clock_ctx;
+  /* The stop source: the number of a pending stop signal, 0 while none. Every rank reads it: the
+   * master between steps, leaders and group ranks inside tasks (through the task's stop
+   * callback). NULL: never stop. `hopscan run` passes signals_stop_signal. */
+  int (*stop_signal)(void *stop_ctx);
+  void *stop_ctx;
 } scheduler_ops_t;
 
 typedef struct scheduler_stats {

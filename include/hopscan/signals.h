@@ -37,4 +37,7 @@ const char *signals_name(int sig, char *buf, int len);
  * ctx is ignored. */
 bool signals_stop_requested(void *ctx);
 
+/* The same as a stop source for scheduler_ops_t.stop_signal: signals_pending(); ctx unused. */
+int signals_stop_signal(void *ctx);
+
 #endif
