@@ -1,15 +1,21 @@
-"""hopscan_plot: read hopscan scan files (format hopscan-scan/1) and turn them into figures.
+"""hopscan_plot: read hopscan scan files (format hopscan-scan/2; format 1 converted on reading)
+and turn them into figures. Importing it has no side effects (no backend, style, warning filter
+or environment variable is set).
 
-Importable API (the command line ``postprocess/hopscan-plot`` is a thin layer over it):
+Importable API (the command line ``hopscan-plot`` is a thin layer over it):
 
+    ds = open_scan("demo.h5")                  # one file as an xarray Dataset (reader.py)
     scan = load_scans(["demo.h5"])            # one or several files, combined (see scan.py)
+    scan.ds                                    # per-sample observables, xarray Dataset
     mean, sem, n = scan.stats("m_test")        # [A, B, C] over done samples
     rows = find_transitions(scan)              # learning / generalization / storage lines
     plot_map(scan, "m_test", "demo-map")       # demo-map.png, demo-map.pdf
 """
 
 from .errors import HopscanError
-from .scan import OBSERVABLES, Scan, load_scans, read_scan_file, observable_label
+from .reader import kinds_of, open_scan
+from .scan import (OBSERVABLES, Scan, ScanFile, load_scans, observable_label, read_scan_file,
+                   sample_stats)
 from .analysis import (
     LINES,
     crossing_alpha,
@@ -29,12 +35,16 @@ def __getattr__(name):  # matplotlib is imported only when a figure is asked for
     raise AttributeError(f"module 'hopscan_plot' has no attribute {name!r}")
 
 
-__version__ = "1.0"
+__version__ = "2.0"
 __all__ = [
     "HopscanError",
     "OBSERVABLES",
     "Scan",
+    "ScanFile",
+    "kinds_of",
+    "open_scan",
     "load_scans",
+    "sample_stats",
     "read_scan_file",
     "observable_label",
     "LINES",

@@ -9,16 +9,17 @@ between the two bracketing grid points. Grid points without done samples are ski
     generalization  m_test  rising   (unseen examples become attractors)
     storage         m_train falling  (train examples stop being attractors)
 
-Confidence interval: bootstrap over samples. Every grid point's done samples are resampled with
-replacement independently (samples at different grid points are independent disorder), the
-crossing is found again, and the interval is the central `ci` percentile range of the replicates
-(nearest-rank percentiles; a replicate whose curve is past the level already at the first alpha
-counts as alpha_c = 0, one that never reaches it as alpha_c = inf, so ci_low = 0 or ci_high =
-inf says the interval leaves the grid; replicates with no crossing in the line's direction are
-left out; boot_ok is the fraction of replicates that cross inside the grid). Only rows whose
-point estimate has status 'ok' get an interval. The generator is numpy's PCG64 seeded by
-(seed, alpha_D index, L index, line index), so the output is reproducible and independent of
-which lines are asked for.
+Confidence interval: bootstrap over samples with scipy.stats.bootstrap (paired=False): every grid
+point's done samples are resampled with replacement independently (samples at different grid
+points are independent disorder; a point with a single done sample keeps its value), the crossing
+is found again, and the interval is the central `ci` percentile range of the replicates
+(bootstrap_distribution, nearest-rank percentiles; a replicate whose curve is past the level
+already at the first alpha counts as alpha_c = 0, one that never reaches it as alpha_c = inf, so
+ci_low = 0 or ci_high = inf says the interval leaves the grid; replicates with no crossing in the
+line's direction are left out; boot_ok is the fraction of replicates that cross inside the grid).
+Only rows whose point estimate has status 'ok' get an interval. The generator is numpy's PCG64
+seeded by (seed, alpha_D index, L index, line index), so the output is reproducible and
+independent of which lines are asked for.
 
 D_gen(N, L): the largest D = alpha_D N on the grid at which at least k samples have m_test > 0.9
 at some alpha of the grid (or at a given alpha). A sample "has m_test > 0.9" when the mean of its
@@ -30,8 +31,10 @@ k samples of the group exceed the threshold (at one alpha), and D_gen is the mea
 import csv
 import math
 import sys
+import warnings
 
 import numpy as np
+import scipy.stats
 
 from .errors import HopscanError
 from .scan import OBSERVABLES, fmt_axis_value
@@ -75,6 +78,41 @@ def _crossings(logx, Y, level, direction):
         xc[r] = logx[i] + t * (logx[i + 1] - logx[i])
         status[r] = "ok"
     return xc, status
+
+
+def _bootstrap_crossings(pts, logx, level, direction, n_boot, rng):
+    """Bootstrap replicates of the log crossing of the curve of means of pts (one array of done
+    samples per alpha): scipy.stats.bootstrap resamples each point independently. Returns the
+    bootstrap distribution: -inf / +inf where the replicate's curve is past the level at the
+    first alpha / never reaches it, NaN where it has no crossing in that direction."""
+    means = np.array([p.mean() for p in pts])
+    multi = [j for j, p in enumerate(pts) if len(p) > 1]  # one sample: nothing to resample
+    if not multi:
+        xc, st = _crossings(logx, means[None, :], level, direction)
+        return np.full(n_boot, _coded(xc, st)[0])
+
+    def statistic(*resampled, axis=-1):
+        batch = np.broadcast_shapes(*(r.shape[:-1] for r in resampled))
+        Y = np.broadcast_to(means, (*batch, len(pts))).copy()
+        for j, r in zip(multi, resampled):
+            Y[..., j] = r.mean(axis=axis)
+        xc, st = _crossings(logx, Y.reshape(-1, len(pts)), level, direction)
+        return _coded(xc, st).reshape(batch)
+
+    with warnings.catch_warnings():
+        # the library's own interval interpolates between +-inf replicates: not used here
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = scipy.stats.bootstrap([pts[j] for j in multi], statistic, n_resamples=n_boot,
+                                    vectorized=True, paired=False, axis=-1,
+                                    method="percentile", random_state=rng)
+    return np.asarray(res.bootstrap_distribution, dtype=np.float64).reshape(-1)
+
+
+def _coded(xc, st):
+    out = np.where(st == "ok", xc, np.nan)
+    out[st == "left"] = -np.inf
+    out[st == "right"] = np.inf
+    return out
 
 
 def crossing_alpha(alpha, y, level=0.5, direction="rising"):
@@ -145,17 +183,10 @@ def find_transitions(scan, lines=None, level=0.5, quantity="mean", n_boot=1000, 
                 if n_boot > 0 and len(keep) > 1 and row["status"] == "ok":
                     rng = np.random.default_rng([int(seed), int(ib), int(ic),
                                                  line_names.index(ln)])
-                    Y = np.empty((n_boot, len(keep)))
-                    for j, i in enumerate(keep):
-                        vals = v[i][np.isfinite(v[i])]
-                        Y[:, j] = vals[rng.integers(0, len(vals), (n_boot, len(vals)))].mean(
-                            axis=1)
-                    bx, bst = _crossings(logx, Y, level, direction)
-                    row["boot_ok"] = float((bst == "ok").mean())
-                    # replicates whose crossing lies beyond the grid count as 0 or infinity
-                    bx[bst == "left"] = -np.inf
-                    bx[bst == "right"] = np.inf
-                    bx = bx[np.isfinite(bx) | (bst != "none")]
+                    pts = [v[i][np.isfinite(v[i])] for i in keep]
+                    bx = _bootstrap_crossings(pts, logx, level, direction, n_boot, rng)
+                    row["boot_ok"] = float(np.isfinite(bx).mean())
+                    bx = bx[~np.isnan(bx)]  # no crossing in the line's direction: left out
                     if len(bx):
                         lo, hi = np.percentile(bx, [lo_q, hi_q], method="nearest")
                         row["ci_low"], row["ci_high"] = float(np.exp(lo)), float(np.exp(hi))
@@ -270,8 +301,9 @@ def dgen_table(scans, k=10, threshold=0.9, alpha=None, groups=False, L_values=No
 
 
 def fit_power_law(N, D):
-    """Least-squares fit of log D = log a + b log N. Returns dict slope, slope_err (standard
-    error, NaN with fewer than 3 points), prefactor, n_points; slope NaN with < 2 distinct N."""
+    """Least-squares fit of log D = log a + b log N (scipy.stats.linregress). Returns dict slope,
+    slope_err (standard error, NaN with fewer than 3 points), prefactor, n_points; slope NaN
+    with < 2 distinct N."""
     N = np.asarray(N, dtype=np.float64)
     D = np.asarray(D, dtype=np.float64)
     ok = np.isfinite(N) & np.isfinite(D) & (N > 0) & (D > 0)
@@ -281,14 +313,10 @@ def fit_power_law(N, D):
            "n_points": int(n)}
     if n < 2 or np.ptp(x) == 0:
         return out
-    xm, ym = x.mean(), y.mean()
-    sxx = float(((x - xm) ** 2).sum())
-    b = float(((x - xm) * (y - ym)).sum() / sxx)
-    a = ym - b * xm
-    out["slope"], out["prefactor"] = b, float(math.exp(a))
+    fit = scipy.stats.linregress(x, y)
+    out["slope"], out["prefactor"] = float(fit.slope), float(math.exp(fit.intercept))
     if n > 2:
-        res = y - (a + b * x)
-        out["slope_err"] = float(math.sqrt((res ** 2).sum() / (n - 2) / sxx))
+        out["slope_err"] = float(fit.stderr)
     return out
 
 

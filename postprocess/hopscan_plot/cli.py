@@ -7,7 +7,6 @@ cannot be written."""
 import argparse
 import os
 import sys
-import warnings
 
 from . import analysis, scan as scanmod
 from .errors import HopscanError
@@ -36,12 +35,8 @@ def _default_prefix(args, what):
 
 
 def _formats(args):
-    if getattr(args, "dpi", None):
-        from . import plotting
-
-        if args.dpi <= 0:
-            raise HopscanError(f"--dpi {args.dpi} must be positive")
-        plotting.STYLE["savefig.dpi"] = args.dpi
+    if getattr(args, "dpi", None) is not None and args.dpi <= 0:
+        raise HopscanError(f"--dpi {args.dpi} must be positive")
     if not args.format:
         return None
     return [f.strip().lower() for f in args.format.split(",") if f.strip()]
@@ -72,7 +67,7 @@ def cmd_map(args):
     paths = plotting.plot_map(sc, args.obs, _default_prefix(args, f"map-{args.obs}"),
                               formats=_formats(args), level=args.level, transitions=rows,
                               L_idx=L_idx, cmap=args.cmap, ylog=args.ylog, title=args.title,
-                              theory=args.theory)
+                              theory=args.theory, dpi=args.dpi)
     _report(paths)
     return 0
 
@@ -85,7 +80,7 @@ def cmd_curves(args):
     obs = None if not args.obs else [s.strip() for s in args.obs.split(",") if s.strip()]
     paths = plotting.plot_curves(sc, _default_prefix(args, "curves"), formats=_formats(args),
                                  alpha_D_idx=bi, L_idx=ci, observables=obs, layout=args.layout,
-                                 title=args.title, theory=args.theory)
+                                 title=args.title, theory=args.theory, dpi=args.dpi)
     if args.csv:
         used = obs or [o for o in ("m_train", "m_test", "mu") if sc.has(o)]
         analysis.write_stats_csv(sc, [scanmod.canonical_observable(o) for o in used], args.csv,
@@ -107,7 +102,7 @@ def cmd_transitions(args):
         from . import plotting
 
         paths = plotting.plot_transitions(sc, rows, args.plot, formats=_formats(args),
-                                          theory=args.theory)
+                                          theory=args.theory, dpi=args.dpi)
         if args.output in (None, "-"):
             _note("wrote " + ", ".join(paths))  # standard output holds the CSV
         else:
@@ -141,7 +136,7 @@ def cmd_dgen(args):
                   f"N = {', '.join(map(str, edge))} (a lower bound, left out of the fit)")
     prefix = args.output or "dgen"
     paths = plotting.plot_dgen(rows, fits, prefix, formats=_formats(args), k=args.k,
-                               threshold=args.threshold, title=args.title)
+                               threshold=args.threshold, title=args.title, dpi=args.dpi)
     csv_path = os.path.splitext(prefix)[0] + ".csv" if os.path.splitext(prefix)[1].lstrip(
         ".") in plotting.FORMATS else prefix + ".csv"
     analysis.write_dgen_csv(rows, fits, csv_path)
@@ -168,10 +163,10 @@ def cmd_info(args):
 def build_parser():
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Figures and tables from hopscan scan files (hopscan-scan/1).")
+        description="Figures and tables from hopscan scan files (format hopscan-scan/2; "
+                    "hopscan-scan/1 files are converted on reading).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    obs_names = list(scanmod.OBSERVABLES)
 
     def common(sp, out_help):
         sp.add_argument("files", nargs="+", metavar="SCAN.h5",
@@ -203,8 +198,10 @@ def build_parser():
     s = sub.add_parser("map", help="alpha x alpha_D heatmap, one panel per L")
     common(s, "output prefix (default SCAN-map-OBS): writes PREFIX.png and PREFIX.pdf")
     fmt(s)
-    s.add_argument("--obs", default="m_test", choices=obs_names,
-                   help="observable (default m_test)")
+    s.add_argument("--obs", default="m_test",
+                   help="observable: m_train, m_test, mu, frac_train, frac_test, frac_mu, or "
+                        "m_KIND, frac_KIND, m_components_KIND of another probe kind "
+                        "(default m_test)")
     s.add_argument("--level", type=float, default=None,
                    help="contour level (default: the retrieval threshold for m_*, 0.5 for "
                         "frac_*)")
@@ -275,7 +272,6 @@ def build_parser():
 
 
 def main(argv=None):
-    warnings.filterwarnings("ignore", category=RuntimeWarning)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -3,24 +3,25 @@
 Publication defaults: constrained layout, 8-10 pt fonts at print size, TrueType fonts in PDF,
 perceptually uniform colormap (viridis), heatmap cells whose edges sit at the geometric midpoints
 between grid values (log axes) so that each cell is centred on its grid point.
+
+Figures are matplotlib.figure.Figure objects saved directly (no pyplot, so no backend is chosen
+and no global figure state is kept); the style applies inside matplotlib.rc_context only.
 """
 
 import math
 import os
 
 import matplotlib
+import matplotlib.patches
+import matplotlib.patheffects as pe
+import matplotlib.ticker
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-import matplotlib.patches  # noqa: E402
-import matplotlib.patheffects as pe  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from .analysis import LINES, THEORY_DENSE, theory_alpha  # noqa: E402
-from .errors import HopscanError, HopscanOutputError  # noqa: E402
-from .scan import OBSERVABLES, L_label, canonical_observable, observable_label  # noqa: E402
+from .analysis import LINES, THEORY_DENSE, theory_alpha
+from .errors import HopscanError, HopscanOutputError
+from .scan import L_label, canonical_observable, observable_label, parse_observable
 
 STYLE = {
     "font.size": 9,
@@ -55,6 +56,17 @@ OBS_LS = {"m_test": "-", "mu": "--", "m_train": ":",
 MODEL_NAME = {"rfhm": "RFHM", "hopfield": "Hopfield"}
 
 
+def style(dpi=None):
+    """The rc parameters of every figure (STYLE), with the PNG resolution dpi if given."""
+    if dpi is not None and dpi <= 0:
+        raise HopscanError(f"--dpi {dpi} must be positive")
+    return dict(STYLE, **({"savefig.dpi": dpi} if dpi else {}))
+
+
+def _cmap(name):
+    return matplotlib.colormaps[name]
+
+
 def output_paths(prefix, formats=None):
     """(list of paths) for an output prefix: 'x' -> x.png, x.pdf; 'x.png' -> x.png only."""
     root, ext = os.path.splitext(prefix)
@@ -80,8 +92,6 @@ def _save(fig, prefix, formats):
             fig.savefig(p)
     except OSError as ex:
         raise HopscanOutputError(f"{p}: cannot write ({ex.strerror or ex})") from None
-    finally:
-        plt.close(fig)
     return paths
 
 
@@ -147,14 +157,14 @@ def _stroke(width, color="k"):
 
 def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transitions=None,
              L_idx=None, cmap="viridis", ylog="auto", title=None, vmin=None, vmax=None,
-             theory=False):
+             theory=False, dpi=None):
     """alpha x alpha_D heatmap of the mean of obs over done samples, one panel per L, with the
     retrieval contour at `level` (default: the retrieval threshold for m, 0.5 for frac) and
     optional transition rows (from find_transitions or read_transitions_csv) drawn as lines.
     theory=True adds the dense Gaussian RFHM's learning and storage lines (analysis.THEORY_DENSE)
     to the dense (L = D) panel. Returns the written paths."""
     name = canonical_observable(obs)
-    kind, stat = OBSERVABLES[name]
+    stat = parse_observable(name)[1]
     mean, _, nsamp = scan.stats(name)
     slots = scan.exists.sum(axis=3)
     if level is None:
@@ -174,7 +184,7 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
     npan = len(L_idx)
     ncols = min(npan, 4)
     nrows = int(math.ceil(npan / ncols))
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(style(dpi)):
         sub = np.ix_(range(len(scan.alpha)), range(len(scan.alpha_D)), L_idx)
         n_leg = (1 + len({r["line"] for r in transitions or []})
                  + 2 * bool(theory and 0 in [int(scan.L[i]) for i in L_idx])
@@ -182,7 +192,7 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
                  + bool(np.any((nsamp[sub] > 0) & (nsamp[sub] < slots[sub]))))
         leg_cols = min(n_leg, 2 * ncols)
         leg_rows = int(math.ceil(n_leg / leg_cols))
-        fig = plt.figure(figsize=(2.5 * ncols + 1.1, 2.25 * nrows + 0.8 + 0.2 * leg_rows))
+        fig = Figure(figsize=(2.5 * ncols + 1.1, 2.25 * nrows + 0.8 + 0.2 * leg_rows))
         gs = fig.add_gridspec(nrows + 1, ncols,
                               height_ratios=[1.0] * nrows + [0.11 * leg_rows])
         axes = np.empty((nrows, ncols), dtype=object)
@@ -307,7 +317,7 @@ def _draw_transitions(ax, rows, L):
 
 
 def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=None,
-                observables=None, layout="auto", title=None, theory=False):
+                observables=None, layout="auto", title=None, theory=False, dpi=None):
     """Observables against alpha with sem error bars.
 
     layout 'fig1' (default when one alpha_D and one L are selected): one panel per (alpha_D, L)
@@ -334,17 +344,17 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
     nrows = int(math.ceil(npan / ncols))
     stats = {o: scan.stats(o) for o in observables}
     L_colors = _L_colors(scan, ci)
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(style(dpi)):
         extra = 0.0 if layout == "fig1" and npan == 1 else 1.6  # legend column
-        fig = plt.figure(figsize=(3.1 * ncols + extra, 2.5 * nrows + 0.5))
+        fig = Figure(figsize=(3.1 * ncols + extra, 2.5 * nrows + 0.5))
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         for p, (ib, icp) in enumerate(panels):
             ax = axes[p // ncols][p % ncols]
             if layout == "fig1":
                 for o in observables:
                     mean, sem, n = (s[:, ib, icp] for s in stats[o])
-                    _errorbar(ax, scan.alpha, mean, sem, color=OBS_COLOR[o], ls="-",
-                              label=observable_label(o, scan.threshold))
+                    _errorbar(ax, scan.alpha, mean, sem, color=_obs_color(o, observables),
+                              ls="-", label=observable_label(o, scan.threshold))
                 ax.set_title(scan.point_label(ib, icp))
                 if npan == 1:
                     ax.legend(loc="best")
@@ -354,7 +364,8 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
                 for ic in ci:
                     for o in observables:
                         mean, sem, n = (s[:, ib, ic] for s in stats[o])
-                        _errorbar(ax, scan.alpha, mean, sem, color=L_colors[ic], ls=OBS_LS[o])
+                        _errorbar(ax, scan.alpha, mean, sem, color=L_colors[ic],
+                                  ls=OBS_LS.get(o, "-."))
                 ax.set_title(scan.point_label(ib, None))
             if theory and not scan.is_hopfield:
                 aL = theory_alpha("learning", scan.alpha_D[ib])
@@ -365,7 +376,8 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
             ax.set_ylim(-0.05, 1.05)
             ax.axhline(scan.threshold, color="0.6", lw=0.6, ls=(0, (1, 2)), zorder=0)
             if p % ncols == 0:
-                ax.set_ylabel("magnetization" if all(OBSERVABLES[o][1] == "m" for o in observables)
+                ax.set_ylabel("magnetization" if all(parse_observable(o)[1] != "frac"
+                                                     for o in observables)
                               else "magnetization, fraction retrieved")
             if p // ncols == nrows - 1 or p + ncols >= npan:
                 ax.set_xlabel(r"$\alpha = P/N$")
@@ -374,7 +386,7 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
             axes[p // ncols][p % ncols].set_visible(False)
         if layout == "fig3a":
             h = [Line2D([], [], color=L_colors[ic], label=L_label(scan.L[ic])) for ic in ci]
-            h += [Line2D([], [], color="0.45", ls=OBS_LS[o],
+            h += [Line2D([], [], color="0.45", ls=OBS_LS.get(o, "-."),
                          label=observable_label(o, scan.threshold)) for o in observables]
             if theory:
                 h.append(Line2D([], [], color="0.3", ls="--", lw=0.8,
@@ -385,10 +397,15 @@ def plot_curves(scan, prefix="curves", formats=None, alpha_D_idx=None, L_idx=Non
         return _save(fig, prefix, formats)
 
 
+def _obs_color(o, observables):
+    """Fixed colours for the standard observables; C3, C4, ... for other probe kinds."""
+    return OBS_COLOR.get(o, f"C{3 + observables.index(o) % 7}")
+
+
 def _L_colors(scan, ci):
     sparse = [ic for ic in ci if int(scan.L[ic]) != 0]
     cols = {}
-    cmap = plt.get_cmap("plasma")
+    cmap = _cmap("plasma")
     for j, ic in enumerate(sparse):
         cols[ic] = cmap(0.05 + 0.75 * j / max(len(sparse) - 1, 1))
     for ic in ci:
@@ -406,17 +423,18 @@ def _errorbar(ax, x, mean, sem, color, ls, label=None):
                 elinewidth=0.8, label=label)
 
 
-def plot_dgen(rows, fits, prefix="dgen", formats=None, k=10, threshold=0.9, title=None):
+def plot_dgen(rows, fits, prefix="dgen", formats=None, k=10, threshold=0.9, title=None,
+              dpi=None):
     """Log-log D_gen against N, one colour per L, with the fitted power laws. Returns paths."""
     Ls = []
     for r in rows:
         if r["L"] not in Ls:
             Ls.append(r["L"])
     Ls.sort(key=lambda x: (x == 0, x))
-    cmap = plt.get_cmap("plasma")
+    cmap = _cmap("plasma")
     sparse = [L for L in Ls if L != 0]
-    with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(3.6, 3.0))
+    with matplotlib.rc_context(style(dpi)):
+        fig = Figure(figsize=(3.6, 3.0))
         ax = fig.subplots()
         for j, L in enumerate(Ls):
             col = "k" if L == 0 else cmap(0.05 + 0.75 * sparse.index(L) / max(len(sparse) - 1,
@@ -460,19 +478,19 @@ TRANS_MARK = {"learning": "o", "generalization": "s", "storage": "^"}
 
 
 def plot_transitions(scan, rows, prefix="transitions", formats=None, theory=False, title=None,
-                     ylog="auto"):
+                     ylog="auto", dpi=None):
     """The transition lines alone in the alpha-alpha_D plane (the phase diagram of the paper's
     Fig. 2): one colour per L, one line style per transition (learning dashed, generalization
     solid, storage dotted), bootstrap intervals as horizontal bars. Returns the written paths."""
     Ls = sorted({int(r["L"]) for r in rows}, key=lambda x: (x == 0, x))
     sparse = [L for L in Ls if L != 0]
-    cmap = plt.get_cmap("plasma")
+    cmap = _cmap("plasma")
     colors = {L: ("k" if L == 0 else cmap(0.05 + 0.75 * sparse.index(L) / max(len(sparse) - 1,
                                                                              1))) for L in Ls}
     ylog_on = _use_log(scan.alpha_D, ylog)
     lines_present = [ln for ln in LINES if any(r["line"] == ln for r in rows)]
-    with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(5.4, 3.4))
+    with matplotlib.rc_context(style(dpi)):
+        fig = Figure(figsize=(5.4, 3.4))
         ax = fig.subplots()
         for L in Ls:
             for ln in lines_present:

@@ -107,6 +107,19 @@ seed: {seed}
 """
 
 
+def mpi_env():
+    env = dict(os.environ)
+    env.update({"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                "OPENBLAS_NUM_THREADS": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1",
+                "OMPI_MCA_btl_vader_single_copy_mechanism": "none"})
+    return env
+
+
+def mpirun_cmd(np_, *args):
+    mpirun = os.environ.get("HOPSCAN_MPIRUN", "mpirun")
+    return [mpirun, "--allow-run-as-root", "--oversubscribe", "-np", str(np_), *map(str, args)]
+
+
 def make_real_scan(directory, N=200, seed=7, name=None, np_=2, template=REAL_CONFIG):
     """Runs `mpirun -np 2 $HOPSCAN run CONFIG -o OUT` and returns OUT (fails the test on error)."""
     exe = _hopscan()
@@ -117,14 +130,8 @@ def make_real_scan(directory, N=200, seed=7, name=None, np_=2, template=REAL_CON
         return out
     with open(cfg, "w") as fh:
         fh.write(template.format(N=N, seed=seed))
-    mpirun = os.environ.get("HOPSCAN_MPIRUN", "mpirun")
-    env = dict(os.environ)
-    env.update({"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-                "OPENBLAS_NUM_THREADS": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1",
-                "OMPI_MCA_btl_vader_single_copy_mechanism": "none"})
-    cmd = [mpirun, "--allow-run-as-root", "--oversubscribe", "-np", str(np_), exe, "run", cfg,
-           "-o", out]
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    cmd = mpirun_cmd(np_, exe, "run", cfg, "-o", out)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=mpi_env(), timeout=600)
     if p.returncode != 0 or not os.path.exists(out):
         pytest.fail(f"real scan failed (rc {p.returncode}): {' '.join(cmd)}\n"
                     f"stdout:\n{p.stdout[-2000:]}\nstderr:\n{p.stderr[-3000:]}")

@@ -1,5 +1,7 @@
 """Tests on constructed scan files with a known answer: transitions at chosen alphas, D_gen with
-chosen slopes, combining files, partial scans, and the one-line errors."""
+chosen slopes, combining files, partial scans, and the one-line errors. Files are format 2
+(scanfile.write_scan's default); tests parametrized on `fmt` also run on format 1, which the
+reader converts into the same Dataset."""
 
 import math
 import os
@@ -32,7 +34,8 @@ def _ramp(alpha, a_c, width=1.5, rising=True):
     return y if rising else 1.0 - y
 
 
-def build_known(path, S=10, noise=0.0, rng_seed=3, N=1000, seed=1, done=None, alpha=ALPHA):
+def build_known(path, S=10, noise=0.0, rng_seed=3, N=1000, seed=1, done=None, alpha=ALPHA,
+                fmt=2):
     A, B, C = len(alpha), len(ALPHA_D), len(L_AX)
     rng = np.random.default_rng(rng_seed)
     vals = {k: np.zeros((A, B, C, S)) for k in ("train", "test", "feature")}
@@ -54,11 +57,15 @@ def build_known(path, S=10, noise=0.0, rng_seed=3, N=1000, seed=1, done=None, al
                 else:
                     vals[k][:, ib, ic, :] = y[:, None] + noise * rng.standard_normal((A, S))
     m = {k: curves_to_m(v, 4) for k, v in vals.items()}
-    return write_scan(path, alpha, ALPHA_D, L_AX, m, done=done, N=N, seed=seed)
+    return write_scan(path, alpha, ALPHA_D, L_AX, m, done=done, N=N, seed=seed, fmt=fmt)
 
 
-def test_transitions_recover_known_crossings(tmp_path):
-    path = build_known(str(tmp_path / "known.h5"))
+both_formats = pytest.mark.parametrize("fmt", [2, 1])
+
+
+@both_formats
+def test_transitions_recover_known_crossings(tmp_path, fmt):
+    path = build_known(str(tmp_path / "known.h5"), fmt=fmt)
     sc = load_scans([path])
     rows = hp.find_transitions(sc, n_boot=200, seed=1)
     assert len(rows) == 3 * 3 * 3
@@ -228,9 +235,10 @@ def test_dgen_groups_variant(tmp_path):
         assert r["D_gen"] == truth[(r["N"], r["L"])]
 
 
-def test_combine_split_along_alpha(tmp_path):
+@both_formats
+def test_combine_split_along_alpha(tmp_path, fmt):
     whole = load_scans([build_known(str(tmp_path / "whole.h5"))])
-    p1 = build_known(str(tmp_path / "p1.h5"), alpha=ALPHA[:6])
+    p1 = build_known(str(tmp_path / "p1.h5"), alpha=ALPHA[:6], fmt=fmt)
     p2 = build_known(str(tmp_path / "p2.h5"), alpha=ALPHA[6:])
     both = load_scans([p2, p1])
     assert np.allclose(both.alpha, whole.alpha)
@@ -239,13 +247,14 @@ def test_combine_split_along_alpha(tmp_path):
     assert both.complete and both.samples_total == whole.samples_total
 
 
-def test_combine_parts_union_of_done_and_seeds(tmp_path):
+@both_formats
+def test_combine_parts_union_of_done_and_seeds(tmp_path, fmt):
     A, B, C, S = len(ALPHA), len(ALPHA_D), len(L_AX), 10
     d1 = np.zeros((A, B, C, S), dtype=bool)
     d1[..., :4] = True
     d2 = np.zeros((A, B, C, S), dtype=bool)
     d2[..., 3:7] = True
-    p1 = build_known(str(tmp_path / "a.h5"), done=d1)
+    p1 = build_known(str(tmp_path / "a.h5"), done=d1, fmt=fmt)
     p2 = build_known(str(tmp_path / "b.h5"), done=d2)
     sc = load_scans([p1, p2])
     assert sc.samples_done == A * B * C * 7 and sc.samples_total == A * B * C * S
@@ -255,6 +264,11 @@ def test_combine_parts_union_of_done_and_seeds(tmp_path):
     p3 = build_known(str(tmp_path / "c.h5"), seed=2, rng_seed=9)
     sc = load_scans([p1, p3])
     assert sc.shape[3] == 2 * S and sc.samples_done == A * B * C * (4 + S)
+    assert list(sc.ds["sample"].values) == list(range(2 * S))
+    # the same seed with other values at a sample done in both: not parts of one scan
+    p4 = build_known(str(tmp_path / "d.h5"), done=d2, noise=0.05)
+    with pytest.raises(hp.HopscanError, match="same seed has different values"):
+        load_scans([p2, p4])
 
 
 def test_mismatched_files_are_refused(tmp_path, exe):
@@ -277,12 +291,13 @@ def test_mismatched_files_are_refused(tmp_path, exe):
     assert res.rc == 2 and "dynamics differs" in res.err
 
 
-def test_partial_scan_reports_completion_and_plots(tmp_path, tool):
+@both_formats
+def test_partial_scan_reports_completion_and_plots(tmp_path, tool, fmt):
     A, B, C, S = len(ALPHA), len(ALPHA_D), len(L_AX), 10
     done = np.zeros((A, B, C, S), dtype=bool)
     done[:7] = True  # small alphas done, large ones not started
     done[7:9, :, :, :3] = True
-    p = build_known(str(tmp_path / "part.h5"), done=done)
+    p = build_known(str(tmp_path / "part.h5"), done=done, fmt=fmt)
     total, nd = A * B * C * S, int(done.sum())
     res = tool("info", p)
     assert res.rc == 0 and f"{nd}/{total} samples" in res.out and "partial" in res.out
@@ -295,16 +310,30 @@ def test_partial_scan_reports_completion_and_plots(tmp_path, tool):
     assert np.all(np.isnan(mean[9:])) and np.all(n[7:9] == 3)
 
 
-def test_stats_match_contract_summary(tmp_path):
-    p = build_known(str(tmp_path / "s.h5"), S=7, noise=0.05)
+@both_formats
+def test_stats_match_contract_summary(tmp_path, fmt):
+    """Recomputed means, sem and retrieved fractions agree with the file's summaries (written by
+    scanfile.summaries as the contract defines them), and scipy.stats.sem is what is used."""
+    p = build_known(str(tmp_path / "s.h5"), S=7, noise=0.05, fmt=fmt)
     sc = load_scans([p])
-    with h5py.File(p, "r") as f:
-        for kind, obs in (("train", "m_train"), ("test", "m_test"), ("feature", "mu")):
-            mean, sem, _ = sc.stats(obs)
-            assert np.allclose(mean, f[f"summary/{kind}/mean"][...], rtol=1e-6, atol=1e-7)
-            assert np.allclose(sem, f[f"summary/{kind}/sem"][...], rtol=1e-4, atol=1e-7)
-            frac, _, _ = sc.stats("frac_" + ("mu" if kind == "feature" else kind))
-            assert np.allclose(frac, f[f"summary/{kind}/frac_retrieved"][...])
+    ds = hp.open_scan(p)
+    for kind, obs in (("train", "m_train"), ("test", "m_test"), ("feature", "mu")):
+        mean, sem, _ = sc.stats(obs)
+        assert np.allclose(mean, ds[f"mean_{kind}"], rtol=1e-6, atol=1e-7)
+        assert np.allclose(sem, ds[f"sem_{kind}"], rtol=1e-4, atol=1e-7)
+        frac, _, _ = sc.stats("frac_" + ("mu" if kind == "feature" else kind))
+        assert np.allclose(frac, ds[f"frac_retrieved_{kind}"])
+    v = sc.values("m_test")[3, 1, 2]
+    assert sc.stats("m_test")[1][3, 1, 2] == pytest.approx(np.std(v, ddof=1) / np.sqrt(7))
+
+
+def test_sample_stats_edge_cases():
+    v = np.array([[np.nan, np.nan, np.nan], [0.5, np.nan, np.nan], [0.2, 0.4, np.nan]])
+    mean, sem, n = hp.sample_stats(v)
+    assert list(n) == [0, 1, 2]
+    assert np.isnan(mean[0]) and mean[1] == 0.5 and mean[2] == pytest.approx(0.3)
+    assert np.isnan(sem[0]) and np.isnan(sem[1])  # one sample: no estimate of the spread
+    assert sem[2] == pytest.approx(np.std([0.2, 0.4], ddof=1) / np.sqrt(2))
 
 
 def test_errors_are_one_line(tmp_path, exe):
@@ -335,6 +364,13 @@ def test_errors_are_one_line(tmp_path, exe):
         f["grid/alpha"] = [0.1]
     res = tool("map", trunc)
     assert res.rc == 2 and "missing grid/alpha_D" in res.err
+    trunc2 = tmp_path / "trunc2.h5"
+    with h5py.File(trunc2, "w") as f:
+        f.attrs["format"] = "hopscan-scan/2"
+        f.attrs["N"] = 100
+        f["alpha"] = [0.1]
+    res = tool("info", trunc2)
+    assert res.rc == 2 and res.err.count("\n") == 1 and "missing done" in res.err, res.err
     good = build_known(str(tmp_path / "g.h5"))
     res = tool("curves", good, "--alpha-D", "0.07", "-o", tmp_path / "c")
     assert res.rc == 2 and "alpha_D = 0.07 is not on the grid" in res.err
@@ -365,3 +401,79 @@ def test_theory_lines_interpolate_the_table():
     # between two table points: geometric interpolation
     assert theory_alpha("learning", math.sqrt(0.01 * 0.02)) == pytest.approx(
         math.sqrt(0.092 * 0.209))
+
+
+def test_format2_opens_in_both_engines_and_ncdump(tmp_path):
+    """The constructed format-2 file is what the contract asks of the real one: xarray opens it
+    labelled with the h5netcdf and netcdf4 engines, and ncdump -h lists it."""
+    import shutil
+    import subprocess
+
+    import xarray as xr
+
+    p = build_known(str(tmp_path / "k.h5"), S=4)
+    for engine in ("h5netcdf", "netcdf4"):
+        with xr.open_dataset(p, engine=engine) as ds:
+            assert ds["m_test"].dims == ("alpha", "alpha_D", "L", "sample", "probe_test")
+            assert np.allclose(ds["alpha"], ALPHA) and list(ds["L"].values) == list(L_AX)
+            assert ds["m_test"].encoding["_FillValue"] != ds["m_test"].encoding["_FillValue"]
+            assert list(ds["D"].values) == [10, 20, 50]
+    if shutil.which("ncdump"):
+        out = subprocess.run(["ncdump", "-h", p], capture_output=True, text=True)
+        assert out.returncode == 0 and "m_test(alpha, alpha_D, L, sample, probe_test)" in out.stdout
+
+
+def test_mixture_kinds_are_found_generically(tmp_path, tool):
+    """A probe kind unknown to the code (mixture3, with components) is read from its m_KIND name
+    and gives m_KIND, frac_KIND and m_components_KIND observables."""
+    A, S = len(ALPHA), 3
+    y = np.linspace(0.1, 0.95, A)[:, None, None, None] * np.ones((A, 1, 1, S))
+    m = {"train": curves_to_m(y, 2), "test": curves_to_m(y, 2), "feature": curves_to_m(y, 2),
+         "mixture3": curves_to_m(y, 4), "mixture5": curves_to_m(1 - y, 1)}
+    p = write_scan(str(tmp_path / "mix.h5"), ALPHA, [0.02], [3], m,
+                   components={"mixture3": curves_to_m(0.5 * y, 4)})
+    assert hp.kinds_of(hp.open_scan(p)) == ["train", "test", "feature", "mixture3", "mixture5"]
+    sc = load_scans([p])
+    assert sc.n_probes["mixture3"] == 4 and sc.n_probes["mixture5"] == 1
+    for obs in ("m_mixture3", "frac_mixture3", "m_components_mixture3", "m_mixture5"):
+        assert sc.has(obs)
+    assert np.allclose(sc.stats("m_mixture3")[0][:, 0, 0], y[:, 0, 0, 0])
+    assert np.allclose(sc.stats("m_components_mixture3")[0][:, 0, 0], 0.5 * y[:, 0, 0, 0])
+    assert not sc.has("m_components_mixture5")
+    res = tool("map", p, "--obs", "m_mixture3", "-o", tmp_path / "mx.png")
+    assert res.rc == 0, res.err
+    res = tool("curves", p, "--obs", "m_mixture3,m_components_mixture3", "-o", tmp_path / "mc")
+    assert res.rc == 0, res.err
+    res = tool("map", p, "--obs", "m_mixture7")
+    assert res.rc == 2 and "no mixture7 probes" in res.err
+
+
+def test_no_global_state_changed(tmp_path):
+    """Importing the package and running the command line leave the process as they found it:
+    no backend chosen, no pyplot, no environment variable, warning filter or rc parameter."""
+    import subprocess
+    import sys as _sys
+
+    p = build_known(str(tmp_path / "g.h5"), S=3)
+    code = f"""
+import os, sys, warnings, copy
+# third-party modules first: what they do at import is theirs, not this package's
+import numpy, scipy.stats, xarray, h5netcdf, h5py, yaml, contourpy, matplotlib.figure
+import matplotlib
+env, filters = dict(os.environ), list(warnings.filters)
+rc = copy.deepcopy(dict(matplotlib.rcParams))
+sys.path.insert(0, {repr(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))})
+import hopscan_plot, hopscan_plot.plotting
+from hopscan_plot.cli import main
+assert main(["map", {repr(p)}, "--dpi", "50", "--transitions", "--bootstrap", "20",
+             "-o", {repr(str(tmp_path / "m.png"))}]) == 0
+assert dict(os.environ) == env, set(os.environ.items()) ^ set(env.items())
+assert list(warnings.filters) == filters
+now = dict(matplotlib.rcParams)
+assert [k for k in rc if rc[k] != now[k]] == []
+assert "matplotlib.pyplot" not in sys.modules
+print("clean")
+"""
+    out = subprocess.run([_sys.executable, "-c", code], capture_output=True, text=True,
+                         env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"})
+    assert out.returncode == 0 and "clean" in out.stdout, out.stderr

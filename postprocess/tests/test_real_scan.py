@@ -1,17 +1,39 @@
-"""Every subcommand on real scans made by the built hopscan binary (see conftest.py)."""
+"""Every subcommand on real scans made by the built hopscan binary (see conftest.py), the file
+opened with xarray's two engines and ncdump, combined, and read after a kill."""
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 
 import h5py
 import numpy as np
 import pytest
+import xarray as xr
 
 import hopscan_plot as hp
-from conftest import DGEN_CONFIG, REAL_CONFIG, make_real_scan
+from conftest import DGEN_CONFIG, REAL_CONFIG, make_real_scan, mpi_env
 from hopscan_plot.analysis import CSV_FIELDS
+
+
+def _done_name(f):
+    """Where the done flags are: /done (format 2) or /samples/done (format 1)."""
+    return "done" if "done" in f else "samples/done"
+
+
+def _format(path):
+    with h5py.File(path, "r", locking=False) as f:
+        return f.attrs["format"].decode() if isinstance(f.attrs["format"], bytes) else str(
+            f.attrs["format"])
+
+
+def _need_format2(path):
+    fmt = _format(path)
+    if fmt != "hopscan-scan/2":
+        pytest.skip(f"the built hopscan writes {fmt}, not hopscan-scan/2: nothing to open "
+                    "with the netCDF readers yet")
 
 
 def _is_png(path):
@@ -37,18 +59,59 @@ def test_info(real_scan, exe):
 
 
 def test_reader_matches_file_summary(real_scan):
-    """Recomputing the means from the probes gives the writer's /summary (DESIGN contract)."""
+    """Recomputing the means from the probes gives the writer's summaries (DESIGN contract)."""
     sc = hp.load_scans([real_scan])
     assert sc.N == 200 and sc.complete and sc.shape == (5, 3, 3, 3)
     assert list(sc.L) == [1, 3, 0] and list(sc.D) == [4, 10, 20]
-    with h5py.File(real_scan, "r") as f:
-        for kind, obs in (("train", "m_train"), ("test", "m_test"), ("feature", "mu")):
-            mean, sem, n = sc.stats(obs)
-            assert np.allclose(mean, f[f"summary/{kind}/mean"][...], atol=1e-12, equal_nan=True)
-            assert np.allclose(sem, f[f"summary/{kind}/sem"][...], atol=1e-12, equal_nan=True)
-            frac = sc.stats("frac_" + ("mu" if kind == "feature" else kind))[0]
-            assert np.allclose(frac, f[f"summary/{kind}/frac_retrieved"][...], equal_nan=True)
-            assert np.all(n == 3)
+    ds = hp.open_scan(real_scan)
+    for kind, obs in (("train", "m_train"), ("test", "m_test"), ("feature", "mu")):
+        mean, sem, n = sc.stats(obs)
+        assert np.allclose(mean, ds[f"mean_{kind}"], atol=1e-12, equal_nan=True)
+        assert np.allclose(sem, ds[f"sem_{kind}"], atol=1e-12, equal_nan=True)
+        frac = sc.stats("frac_" + ("mu" if kind == "feature" else kind))[0]
+        assert np.allclose(frac, ds[f"frac_retrieved_{kind}"], equal_nan=True)
+        assert np.all(n == 3)
+
+
+@pytest.mark.parametrize("engine", ["h5netcdf", "netcdf4"])
+def test_real_file_opens_labelled_in_xarray(real_scan, engine):
+    """xarray.open_dataset on the file gives one labelled Dataset (issue 12): coordinates with
+    the grid's values, NaN fill values, long_name, and the same numbers as the package reads."""
+    _need_format2(real_scan)
+    with xr.open_dataset(real_scan, engine=engine) as ds:
+        assert ds.attrs["format"] == "hopscan-scan/2" and int(ds.attrs["N"]) == 200
+        assert np.allclose(ds["alpha"], np.geomspace(0.02, 1.0, 5))
+        assert np.allclose(ds["alpha_D"], [0.02, 0.05, 0.1])
+        assert list(ds["L"].values) == [1, 3, 0] and list(ds["sample"].values) == [0, 1, 2]
+        assert list(ds["D"].values) == [4, 10, 20]
+        assert list(ds["P"].values) == list(np.rint(ds["alpha"].values * 200).astype(int))
+        for kind in ("train", "test", "feature"):
+            m = ds[f"m_{kind}"]
+            assert m.dims == ("alpha", "alpha_D", "L", "sample", f"probe_{kind}")
+            assert list(ds[f"probe_{kind}"].values) == [0, 1, 2, 3]
+            assert np.isnan(m.encoding["_FillValue"]) and m.dtype == np.float32
+            assert "long_name" in m.attrs and m.attrs.get("units") == "1"
+            assert ds[f"mean_{kind}"].dims == ("alpha", "alpha_D", "L")
+            assert np.isnan(ds[f"mean_{kind}"].encoding["_FillValue"])
+        assert ds["done"].dims == ("alpha", "alpha_D", "L", "sample")
+        assert int(ds["done"].sum()) == 135
+        point = ds["m_test"].sel(alpha=0.3, alpha_D=0.05, L=3, method="nearest")
+        assert point.shape == (3, 4) and np.all(np.isfinite(point))
+        want = hp.load_scans([real_scan]).stats("m_test")[0]
+        got = ds["m_test"].where(ds["done"] == 1).mean("probe_test").mean("sample")
+        assert np.allclose(got.values, want, atol=1e-6)
+        for name in ds.variables:
+            assert "long_name" in ds[name].attrs, name
+
+
+def test_real_file_ncdump(real_scan):
+    _need_format2(real_scan)
+    if not shutil.which("ncdump"):
+        pytest.skip("ncdump is not installed (Debian netcdf-bin)")
+    out = subprocess.run(["ncdump", "-h", real_scan], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "m_test(alpha, alpha_D, L, sample, probe_test)" in out.stdout
+    assert ':format = "hopscan-scan/2"' in out.stdout
 
 
 def test_map_all_observables(real_scan, tool, exe, tmp_path):
@@ -77,8 +140,7 @@ def test_curves_fig1_and_fig3a(real_scan, tool, tmp_path):
     rows = open(tmp_path / "fig1.csv").read().splitlines()
     assert rows[0] == "alpha,P,alpha_D,D,L,observable,mean,sem,n_samples"
     assert len(rows) == 1 + 3 * 5  # 3 observables x 5 alphas
-    with h5py.File(real_scan, "r") as f:
-        want = f["summary/test/mean"][:, 1, 1]
+    want = hp.open_scan(real_scan)["mean_test"].values[:, 1, 1]
     got = [float(r.split(",")[6]) for r in rows[1:] if r.split(",")[5] == "m_test"]
     assert np.allclose(got, want, rtol=1e-5)
     res = tool("curves", real_scan, "--L", "1,3,dense", "--theory", "-o", tmp_path / "fig3a")
@@ -138,9 +200,9 @@ def test_combine_real_parts(real_dir, real_scan, tool, tmp_path):
     shutil.copy(real_scan, p2)
     for p, keep in ((p1, [0]), (p2, [1, 2])):
         with h5py.File(p, "r+") as f:
-            d = f["samples/done"][...]
+            d = f[_done_name(f)][...]
             d[..., [s for s in range(3) if s not in keep]] = 0
-            f["samples/done"][...] = d
+            f[_done_name(f)][...] = d
     res = tool("info", p1)
     assert res.rc == 0 and "45/135 samples" in res.out and "partial" in res.out
     both = hp.load_scans([str(p1), str(p2)])
@@ -184,6 +246,59 @@ def test_read_while_scan_runs(real_dir, tool):
     assert proc.returncode == 0, log
     res = tool("info", out)
     assert res.rc == 0 and "270/270 samples" in res.out
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def test_read_killed_scan(real_dir, tool, tmp_path):
+    """A scan killed with SIGKILL (mpirun and its ranks) after its first checkpoint: the file
+    reads, counts only the done samples, plots, and opens in xarray with both engines."""
+    from conftest import _hopscan, mpirun_cmd
+
+    exe = _hopscan()
+    cfg = os.path.join(real_dir, "killed.yaml")
+    out = os.path.join(real_dir, "killed.h5")
+    text = REAL_CONFIG.format(N=600, seed=4).replace("samples: 3", "samples: 12")
+    with open(cfg, "w") as fh:
+        fh.write(text + "checkpoint: {every_seconds: 1}\n")
+    proc = subprocess.Popen(mpirun_cmd(2, exe, "run", cfg, "-o", out, "--progress=json"),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=mpi_env(), start_new_session=True)
+    try:
+        for line in proc.stdout:  # until the first checkpoint is on disk
+            if line.startswith("{") and json.loads(line).get("event") == "checkpoint":
+                break
+        pids = [proc.pid] + _children(proc.pid)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: mpirun and the ranks
+        proc.wait()
+    for pid in pids[1:]:
+        for _ in range(500):
+            if not os.path.exists(f"/proc/{pid}"):
+                break
+            time.sleep(0.01)
+    total = 5 * 3 * 3 * 12
+    sc = hp.load_scans([out])
+    assert 0 < sc.samples_done < total and sc.samples_total == total
+    mean, _, n = sc.stats("m_test")
+    assert np.all(np.isnan(mean[n == 0])) and np.all(np.isfinite(mean[n > 0]))
+    res = tool("info", out)
+    assert res.rc == 0 and f"{sc.samples_done}/{total} samples" in res.out
+    assert "partial" in res.out
+    res = tool("map", out, "-o", tmp_path / "killed.png")
+    assert res.rc == 0 and "partial" in res.err, res.err
+    if _format(out) == "hopscan-scan/2":
+        for engine in ("h5netcdf", "netcdf4"):
+            with xr.open_dataset(out, engine=engine) as ds:
+                assert int(ds["done"].sum()) == sc.samples_done
+                m = ds["m_test"].where(ds["done"] == 1).mean(["sample", "probe_test"])
+                assert np.allclose(m.values, mean, equal_nan=True, atol=1e-6)
 
 
 HOPFIELD_CONFIG = """\
