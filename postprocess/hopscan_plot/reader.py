@@ -72,13 +72,25 @@ def _short(ex):
     return s[:200]
 
 
+def _unlocked(opener, path):
+    """opener(path, "r", locking=False), so that a file a running scan holds open can be read.
+    Falls back to the default locking for an h5py without the argument, and when this process
+    already holds the file open with locking (HDF5 then insists on the same flag: 'file locking
+    flag values don't match', e.g. inside `with xarray.open_dataset(path)`)."""
+    try:
+        return opener(path, "r", locking=False)
+    except TypeError:
+        return opener(path, "r")
+    except OSError as ex:
+        if "locking flag" not in str(ex):
+            raise
+        return opener(path, "r")
+
+
 def _h5file(path):
     import h5py
 
-    try:
-        return h5py.File(path, "r", locking=False)
-    except TypeError:  # h5py without the locking argument
-        return h5py.File(path, "r")
+    return _unlocked(h5py.File, path)
 
 
 def check_path(path):
@@ -131,11 +143,7 @@ def open_scan(path):
 def _open_format2(path):
     import h5netcdf
 
-    try:
-        f = h5netcdf.File(path, "r", locking=False)
-    except TypeError:  # h5py without the locking argument
-        f = h5netcdf.File(path, "r")
-    with f:
+    with _unlocked(h5netcdf.File, path) as f:
         raw = xr.open_dataset(xr.backends.H5NetCDFStore(f))
         if "done" not in raw:
             raise HopscanError(f"{path}: missing done (incomplete or not a {FORMAT} file)")

@@ -134,10 +134,10 @@ def write_scan2(path, alpha, alpha_D, L, m, done, N, seed, model, threshold, max
         mk[~done] = np.nan
         data[f"m_{k}"] = ((*base, pdim), mk, {"long_name": f"overlap of the fixed point with "
                                               f"the {k} start", "units": "1"})
-        sw = np.where(done[..., None], 3, -2) * np.ones(mk.shape, dtype=np.int32)
-        data[f"sweeps_{k}"] = ((*base, pdim), sw.astype(np.int32),
+        sw = np.where(done[..., None], 3.0, np.nan) * np.ones(mk.shape)  # NaN: fill -2
+        data[f"sweeps_{k}"] = ((*base, pdim), sw,
                                {"long_name": "sweeps to the fixed point, -1 if max_sweeps hit"})
-        enc[f"sweeps_{k}"] = {"_FillValue": None}
+        enc[f"sweeps_{k}"] = {"dtype": "int32", "_FillValue": np.int32(-2)}  # as hopscan does
         if k in components:
             ck = np.array(components[k], dtype=np.float32)
             ck[~done] = np.nan
@@ -147,7 +147,7 @@ def write_scan2(path, alpha, alpha_D, L, m, done, N, seed, model, threshold, max
         for name, v in (("mean", mean), ("sem", sem), ("frac_retrieved", frac)):
             data[f"{name}_{k}"] = (base[:3], v, {"long_name": f"{name} of m_{k}", "units": "1"})
     for name, v in data.items():
-        if v[1].dtype.kind == "f":
+        if v[1].dtype.kind == "f" and name not in enc:
             enc[name] = {"_FillValue": np.nan}
     for name in ("alpha", "alpha_D"):
         enc[name] = {"_FillValue": None}
