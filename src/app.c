@@ -65,7 +65,8 @@ static const struct app_command {
      "Rank 0 hands (grid point, sample) tasks to worker groups of parallel.group_size\n"
      "ranks; results are written every checkpoint.every_seconds and at the end.\n"
      "SIGTERM, SIGINT or SIGUSR1 stop the scan after a last checkpoint (exit 75); running\n"
-     "the same command again resumes it.\n\n"
+     "the same command again resumes it. With Open MPI, MPI-IO uses ROMIO (romio321) unless\n"
+     "OMPI_MCA_io is set: the default ompio hangs when a collective write fails.\n\n"
      "exit status: 0 complete, 1 runtime error, 2 invalid usage or config (nothing\n"
      "             written), 75 stopped by a signal after a consistent checkpoint\n"},
     {"plan", CMD_PLAN, 1, app_plan, "validate a config and print grid, tasks, memory and cost",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults of the file system under the output, on real (tmpfs) mounts: a read-only directory, a
-# disk too small for the output, and reading a finished scan from a read-only mount. Each must
-# give one clear error naming the path and the system's reason, exit 1, and leave nothing behind.
+# disk too small for the output, reading a finished scan from a read-only mount, and a write
+# error in the middle of a resumed scan at 3 ranks. Each must give one clear error naming the
+# path and the system's reason, exit 1, and leave nothing behind (or the last checkpoint intact).
 # Needs root for mount (exits 77 = skipped otherwise).
 set -uo pipefail
 : "${HOPSCAN:?}" "${HOPSCAN_SOURCE_DIR:?}"
@@ -65,6 +66,51 @@ out=$("${MPIRUN[@]}" "$HOPSCAN" run tiny.yaml -o data/t.h5 --quiet 2>&1)
 rc=$?
 check "run on a read-only mount: exit 1 (got $rc)" test "$rc" -eq 1
 check "run on a read-only mount: says why" grep -q "data/t.h5.*Read-only file system" <<<"$out"
+
+# 4. a collective write that fails during a resumed scan, at 3 ranks, with the default MPI-IO
+# component hopscan selects (romio321; Open MPI's own default, ompio, deadlocks here until the
+# timeout): an error exit, not a hang, and the previous checkpoint intact and resumable.
+# The write error is a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored) set in each rank only, at
+# half the file's size: the early-allocated file already exists, metadata and summaries sit in
+# its first part, so the first epoch's /probes rows are what fails. The limit also breaks the
+# shared-memory transport's ftruncate, hence btl self,tcp for that run.
+MPIRUN3=(${HOPSCAN_MPIRUN:-mpirun} --allow-run-as-root --oversubscribe -np 3)
+done_count() { "$HOPSCAN" status "$1" 2>/dev/null | sed -n 's/^samples done: \([0-9]*\) .*/\1/p'; }
+mnt werr size=8m
+cat > werr/long.yaml <<'YAML'
+N: 300
+alpha: [0.1, 0.2]
+alpha_D: [0.05]
+L: [1]
+samples: 500
+probes: {train: 4, test: 4, feature: 4}
+checkpoint: {every_seconds: 0.3}
+YAML
+"${MPIRUN3[@]}" "$HOPSCAN" run werr/long.yaml -o werr/l.h5 --quiet >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do # stop it at its first checkpoint
+  sleep 0.1
+  d=$(done_count werr/l.h5)
+  [ -n "$d" ] && [ "$d" -gt 0 ] && break
+done
+kill -USR1 "$pid" 2>/dev/null
+wait "$pid"
+before=$(done_count werr/l.h5)
+check "write error: a partial checkpoint to start from ($before of 1000 done)" \
+  test -n "$before" -a "${before:-0}" -gt 0 -a "${before:-1000}" -lt 1000
+limit_kib=$(($(stat -c %s werr/l.h5) / 2048))
+out=$(OMPI_MCA_btl=self,tcp timeout 60 "${MPIRUN3[@]}" sh -c \
+  'trap "" XFSZ; ulimit -f '"$limit_kib"'; exec "$0" "$@"' \
+  "$HOPSCAN" run werr/long.yaml -o werr/l.h5 --quiet 2>&1)
+rc=$?
+check "write error at 3 ranks: exit 1, no hang (got $rc; 124 = hung until the timeout)" \
+  test "$rc" -eq 1
+check "write error at 3 ranks: one message naming the file" \
+  test "$(grep -c '^hopscan: .*werr/l.h5' <<<"$out")" -eq 1
+check "write error: the previous checkpoint is intact ($(done_count werr/l.h5) = $before done)" \
+  test "$(done_count werr/l.h5)" = "$before"
+"${MPIRUN3[@]}" "$HOPSCAN" run werr/long.yaml -o werr/l.h5 --quiet >/dev/null 2>&1
+check "write error: the scan resumes to completion" test "$(done_count werr/l.h5)" = 1000
 
 echo "$([ $fail -eq 0 ] && echo 'output_fs_faults: all checks passed' || echo 'output_fs_faults: FAILED')"
 exit $fail
