@@ -287,7 +287,7 @@ def dgen_table(scans, k=10, threshold=0.9, alpha=None, groups=False, L_values=No
                 ng = len(vals)
                 if ng:
                     dg = float(np.mean(vals))
-                    sem = float(np.std(vals, ddof=1) / math.sqrt(ng)) if ng > 1 else float("nan")
+                    sem = float(scipy.stats.sem(vals, ddof=1)) if ng > 1 else float("nan")
                     status = "edge" if edge else "ok"
                 else:
                     dg, sem, status = float("nan"), float("nan"), "none"

@@ -202,46 +202,12 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
                                              sharey=axes[0][0] if r or c else None)
         leg_ax = fig.add_subplot(gs[nrows, :])
         leg_ax.axis("off")
-        pc = None
-        missing = False
-        incomplete = False
-        theory_drawn = False
-        handles = []
+        pc, flags = None, {"missing": False, "incomplete": False, "theory": False}
         for p, ic in enumerate(L_idx):
             ax = axes[p // ncols][p % ncols]
-            Z = mean[:, :, ic].T
-            missing |= bool(np.any(~np.isfinite(Z)))
-            ax.set_facecolor("0.85")
-            pc = ax.pcolormesh(xe, ye, np.ma.masked_invalid(Z), cmap=cmap, vmin=vmin,
-                               vmax=vmax, shading="flat", rasterized=True)
-            ax.set_xscale("log")
-            _alpha_ticks(ax, scan.alpha)
-            if ylog_on:
-                ax.set_yscale("log")
-            ax.set_xlim(xe[0], xe[-1])
-            ax.set_ylim(ye[0], ye[-1])
-            if len(scan.alpha) >= 2 and len(scan.alpha_D) >= 2:
-                ycoord = np.log(scan.alpha_D) if ylog_on else scan.alpha_D
-                for ln in _contour_lines(np.log(scan.alpha), ycoord, Z, level):
-                    yy = np.exp(ln[:, 1]) if ylog_on else ln[:, 1]
-                    ax.plot(np.exp(ln[:, 0]), yy, color="k", lw=1.2,
-                            path_effects=_stroke(2.6, "w"))
-            part = (nsamp[:, :, ic] > 0) & (nsamp[:, :, ic] < slots[:, :, ic])
-            for ia, ib in zip(*np.nonzero(part)):  # cells whose mean uses only some samples
-                incomplete = True
-                ax.add_patch(matplotlib.patches.Rectangle(
-                    (xe[ia], ye[ib]), xe[ia + 1] - xe[ia], ye[ib + 1] - ye[ib], fill=False,
-                    hatch="////", edgecolor="0.9", linewidth=0.0, zorder=2))
-            if transitions:
-                _draw_transitions(ax, transitions, int(scan.L[ic]))
-            if theory and int(scan.L[ic]) == 0 and not scan.is_hopfield:
-                theory_drawn = True
-                for ln, ls in (("learning", "--"), ("storage", ":")):
-                    yy = np.geomspace(max(ye[0], THEORY_DENSE[ln][0][0]),
-                                      min(ye[-1], THEORY_DENSE[ln][0][-1]), 100)
-                    ax.plot(theory_alpha(ln, yy), yy, color="0.95", ls=ls, lw=1.0, zorder=3,
-                            path_effects=_stroke(2.0, "0.2"))
-            ax.set_title("" if scan.is_hopfield else L_label(scan.L[ic]))
+            pc = _map_panel(ax, scan, mean[:, :, ic].T, ic, (xe, ye, ylog_on), level,
+                            dict(cmap=cmap, vmin=vmin, vmax=vmax), nsamp, slots, transitions,
+                            theory, flags)
             if p % ncols == 0:
                 ax.set_ylabel(r"$\alpha_D = D/N$")
             else:
@@ -250,10 +216,6 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
                 ax.set_xlabel(r"$\alpha = P/N$")
             else:
                 ax.xaxis.set_tick_params(labelbottom=False)
-            if len(scan.alpha_D) <= 8:  # few rows: label each grid value
-                ax.set_yticks(scan.alpha_D)
-                ax.set_yticklabels([f"{v:g}" for v in scan.alpha_D])
-                ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         for p in range(npan, nrows * ncols):
             axes[p // ncols][p % ncols].set_visible(False)
         lbl = observable_label(name, scan.threshold)
@@ -262,28 +224,7 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
         cb.set_label(("mean " if stat == "m" else "") + lbl)
         cb.ax.axhline(level, color="k", lw=1.2)
         clabel = f"{lbl} = {level:g}" if stat == "m" else f"fraction = {level:g}"
-        handles.append(Line2D([], [], color="k", lw=1.2, path_effects=_stroke(2.6, "w"),
-                              label=clabel))
-        if transitions:
-            present = {r["line"] for r in transitions}
-            for ln in LINES:
-                if ln in present:
-                    st = LINE_STYLE[ln]
-                    handles.append(Line2D([], [], color=st["color"], ls=st["ls"],
-                                          marker=st["marker"], lw=1.3,
-                                          path_effects=_stroke(2.6), label=f"{ln}"))
-        if theory_drawn:
-            for ln, ls in (("learning", "--"), ("storage", ":")):
-                handles.append(Line2D([], [], color="0.95", ls=ls, lw=1.0,
-                                      path_effects=_stroke(2.0, "0.2"),
-                                      label=f"{ln} (theory)"))
-        if missing:
-            handles.append(matplotlib.patches.Patch(facecolor="0.85", edgecolor="0.5",
-                                                    label="no done samples"))
-        if incomplete:
-            handles.append(matplotlib.patches.Patch(facecolor="0.35", edgecolor="0.9",
-                                                    hatch="////", linewidth=0.0,
-                                                    label="some samples done"))
+        handles = _map_handles(clabel, transitions, flags)
         leg_ax.legend(handles=handles, loc="center", ncol=min(len(handles), 2 * ncols),
                       frameon=True,
                       facecolor="0.55", edgecolor="none", framealpha=1.0, fontsize=7.5,
@@ -291,6 +232,72 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
         what = title if title is not None else f"mean {lbl}" if stat == "m" else lbl
         fig.suptitle(_title(scan, what))
         return _save(fig, prefix, formats)
+
+
+def _map_panel(ax, scan, Z, ic, grid, level, colors, nsamp, slots, transitions, theory, flags):
+    """One L panel of the map: the mean Z[alpha_D, alpha], its contour at level, hatching of
+    partly done cells, transition and theory lines. Sets flags["missing" | "incomplete" |
+    "theory"] when it draws such an element. Returns the QuadMesh (for the colorbar)."""
+    xe, ye, ylog_on = grid
+    flags["missing"] |= bool(np.any(~np.isfinite(Z)))
+    ax.set_facecolor("0.85")
+    pc = ax.pcolormesh(xe, ye, np.ma.masked_invalid(Z), shading="flat", rasterized=True,
+                       **colors)
+    ax.set_xscale("log")
+    _alpha_ticks(ax, scan.alpha)
+    if ylog_on:
+        ax.set_yscale("log")
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(ye[0], ye[-1])
+    if len(scan.alpha) >= 2 and len(scan.alpha_D) >= 2:
+        ycoord = np.log(scan.alpha_D) if ylog_on else scan.alpha_D
+        for ln in _contour_lines(np.log(scan.alpha), ycoord, Z, level):
+            yy = np.exp(ln[:, 1]) if ylog_on else ln[:, 1]
+            ax.plot(np.exp(ln[:, 0]), yy, color="k", lw=1.2, path_effects=_stroke(2.6, "w"))
+    part = (nsamp[:, :, ic] > 0) & (nsamp[:, :, ic] < slots[:, :, ic])
+    for ia, ib in zip(*np.nonzero(part)):  # cells whose mean uses only some samples
+        flags["incomplete"] = True
+        ax.add_patch(matplotlib.patches.Rectangle(
+            (xe[ia], ye[ib]), xe[ia + 1] - xe[ia], ye[ib + 1] - ye[ib], fill=False,
+            hatch="////", edgecolor="0.9", linewidth=0.0, zorder=2))
+    if transitions:
+        _draw_transitions(ax, transitions, int(scan.L[ic]))
+    if theory and int(scan.L[ic]) == 0 and not scan.is_hopfield:
+        flags["theory"] = True
+        for ln, ls in (("learning", "--"), ("storage", ":")):
+            yy = np.geomspace(max(ye[0], THEORY_DENSE[ln][0][0]),
+                              min(ye[-1], THEORY_DENSE[ln][0][-1]), 100)
+            ax.plot(theory_alpha(ln, yy), yy, color="0.95", ls=ls, lw=1.0, zorder=3,
+                    path_effects=_stroke(2.0, "0.2"))
+    ax.set_title("" if scan.is_hopfield else L_label(scan.L[ic]))
+    if len(scan.alpha_D) <= 8:  # few rows: label each grid value
+        ax.set_yticks(scan.alpha_D)
+        ax.set_yticklabels([f"{v:g}" for v in scan.alpha_D])
+        ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    return pc
+
+
+def _map_handles(clabel, transitions, flags):
+    """Legend entries of the map: contour, transition lines, theory, blank and hatched cells."""
+    handles = [Line2D([], [], color="k", lw=1.2, path_effects=_stroke(2.6, "w"), label=clabel)]
+    present = {r["line"] for r in transitions or []}
+    for ln in LINES:
+        if ln in present:
+            st = LINE_STYLE[ln]
+            handles.append(Line2D([], [], color=st["color"], ls=st["ls"], marker=st["marker"],
+                                  lw=1.3, path_effects=_stroke(2.6), label=f"{ln}"))
+    if flags["theory"]:
+        for ln, ls in (("learning", "--"), ("storage", ":")):
+            handles.append(Line2D([], [], color="0.95", ls=ls, lw=1.0,
+                                  path_effects=_stroke(2.0, "0.2"), label=f"{ln} (theory)"))
+    if flags["missing"]:
+        handles.append(matplotlib.patches.Patch(facecolor="0.85", edgecolor="0.5",
+                                                label="no done samples"))
+    if flags["incomplete"]:
+        handles.append(matplotlib.patches.Patch(facecolor="0.35", edgecolor="0.9",
+                                                hatch="////", linewidth=0.0,
+                                                label="some samples done"))
+    return handles
 
 
 def _draw_transitions(ax, rows, L):
