@@ -7,6 +7,7 @@
 #      exits 75, the job requeues itself (Restarts=1, log "restart 1") and finishes by itself.
 #   B  time limit, no signal: a job with --time=1 is killed by Slurm (TIMEOUT) mid-run; a second
 #      submission of the same command resumes the file and completes it.
+# First, `sbatch --test-only` must accept the template and every jobs/*.sbatch.
 # Both outputs must have /probes bit-identical to a direct `mpirun -np 2 hopscan run` of the same
 # config, and every sample marked done.
 #
@@ -142,6 +143,26 @@ else
   we_started=1
 fi
 cd "$work"
+
+# ---- sbatch --test-only: Slurm accepts the template and every shipped job script ------------
+# --test-only parses the script's #SBATCH lines with the options given, checks them against the
+# cluster and submits nothing. The shipped jobs ask for up to 257 tasks and 4G per CPU, more than
+# this one-node cluster has, so the sizes are overridden here (command-line options win over
+# #SBATCH lines); everything else (name, time, signal, requeue, output) is the scripts' own.
+test_only() { # SCRIPT
+  local out
+  if ! out=$(sbatch --test-only --nodes=1 --ntasks=1 --mem-per-cpu=64M "$1" 2>&1); then
+    fail "sbatch --test-only refused ${1#"$SRC"/}: $out"
+  fi
+  grep -q "to start at" <<<"$out" || fail "sbatch --test-only ${1#"$SRC"/}: unexpected answer: $out"
+}
+n_test_only=0
+for script in "$TEMPLATE" "$SRC"/jobs/*.sbatch; do
+  test_only "$script"
+  n_test_only=$((n_test_only + 1))
+done
+((n_test_only >= 2)) || fail "sbatch --test-only: no job scripts found under $SRC/jobs"
+say "sbatch --test-only accepts the template and $((n_test_only - 1)) job scripts"
 
 # ---- the scan: sized by calibration ---------------------------------------------------------
 write_config() { # SAMPLES -> config text
