@@ -1,7 +1,8 @@
 /* config: the scan description, parsed from YAML (libyaml) into a typed struct and validated.
  *
- * One declarative key table in config.c drives parsing, defaults, validation, `--help-config`
- * and the canonical dump. Errors name FILE:LINE:COL and the key and return ERR_USAGE.
+ * One declarative key table, config_keys[] in config_keys.c, drives parsing (config_parse.c),
+ * defaults, validation, `--help-config` and the canonical dump (config.c). Errors name
+ * FILE:LINE:COL and the key and return ERR_USAGE.
  * The struct is plain data owned by the caller: config_init/config_free. Not collective:
  * rank 0 parses and broadcasts the canonical text, which every rank parses again. */
 #ifndef HOPSCAN_CONFIG_H
