@@ -2,6 +2,7 @@
  * `run` is in app_run.c, `plan` in app_plan.c. */
 #include "hopscan/app.h"
 
+#include "hopscan/agree.h"
 #include "hopscan/bench.h"
 #include "hopscan/config.h"
 #include "hopscan/output.h"
@@ -108,12 +109,71 @@ static void app_command_help(FILE *f, const struct app_command *c) {
   cli_print_options(f, app_options, APP_N_OPTIONS, c->bit);
 }
 
-/* `status`: the output module reads the file; its data function will replace the argv call. */
+/* The report of `hopscan status` from the output module's data. */
+static void app_pct(FILE *out, const char *label, int64_t done, int64_t total) {
+  fprintf(out, "  %-18s %8lld / %-8lld %5.1f %%\n", label, (long long)done, (long long)total,
+          total ? 100.0 * (double)done / (double)total : 0.0);
+}
+
+static void app_status_print(const output_status_t *st, const char *path, FILE *out) {
+  fprintf(out, "%s: %s scan, model %s, grid %lld alpha x %lld alpha_D x %lld L x %lld samples\n",
+          path, st->format, st->model, (long long)st->A, (long long)st->B, (long long)st->C,
+          (long long)st->S);
+  fprintf(out, "created %s by %s\n", st->created_utc, st->hopscan_version);
+  fprintf(out, "samples done: %lld / %lld (%.1f %%): %s\n", (long long)st->done,
+          (long long)st->total, st->total ? 100.0 * (double)st->done / (double)st->total : 0.0,
+          st->done == st->total ? "complete"
+                                : "incomplete (a running scan, or resume it with the same "
+                                  "`hopscan run` command)");
+  if (!st->hopfield) {
+    fprintf(out, "by L:\n");
+    for (int64_t ic = 0; ic < st->C; ic++) {
+      char label[64];
+      if (st->L[ic] == 0)
+        snprintf(label, sizeof label, "L = dense");
+      else
+        snprintf(label, sizeof label, "L = %d", (int)st->L[ic]);
+      app_pct(out, label, st->done_by_L[ic], st->A * st->B * st->S);
+    }
+    fprintf(out, "by alpha_D:\n");
+    for (int64_t ib = 0; ib < st->B; ib++) {
+      char label[64];
+      snprintf(label, sizeof label, "alpha_D = %.6g", st->alpha_D[ib]);
+      app_pct(out, label, st->done_by_alpha_D[ib], st->A * st->C * st->S);
+    }
+  }
+  if (!st->sha_ok)
+    fprintf(out, "warning: config_sha256 does not match the stored config text (corrupt?)\n");
+  fprintf(out, "config (sha256 %s):\n", st->config_sha256);
+  for (const char *p = st->config_yaml; *p;) {
+    size_t n = strcspn(p, "\n");
+    fprintf(out, "  %.*s\n", (int)n, p);
+    p += n;
+    if (*p)
+      p++;
+  }
+  fflush(out);
+}
+
+/* `status`: rank 0 reads the file (output_status_read) and prints the report. */
 static int app_status(const cli_args_t *a, MPI_Comm comm, err_t *e) {
-  char *argv[CLI_MAX_POSITIONAL + 1] = {"status"};
-  for (int i = 0; i < a->n_positional; i++)
-    argv[i + 1] = (char *)a->positional[i];
-  return output_status_command(a->n_positional + 1, argv, comm, e);
+  int rank = 0, rc = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    if (a->n_positional == 0)
+      rc = ERR(e, ERR_USAGE, "status: give the output file: hopscan status OUT.h5");
+    else if (a->n_positional > 1)
+      rc = ERR(e, ERR_USAGE, "status: one output file only ('%s' and '%s' given)", a->positional[0],
+               a->positional[1]);
+    output_status_t st;
+    if (!rc)
+      rc = output_status_read(a->positional[0], &st, e);
+    if (!rc) {
+      app_status_print(&st, a->positional[0], stdout);
+      output_status_free(&st);
+    }
+  }
+  return agree_from_root(comm, 0, rc, e);
 }
 
 static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e) {

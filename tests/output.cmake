@@ -26,3 +26,13 @@ set_tests_properties(test_output_write_error_np3 PROPERTIES TIMEOUT 120 LABELS "
 hopscan_cli_test(output_fs_faults NP 0 TIMEOUT 180 LABELS "mpi;output"
                  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/output_fs_faults.sh)
 set_tests_properties(output_fs_faults PROPERTIES SKIP_RETURN_CODE 77)
+
+# The output schema expanded for a config, as JSON: tests/output_check.py compares files with it.
+add_executable(output_schema_dump ${CMAKE_CURRENT_SOURCE_DIR}/output_schema_dump.c)
+target_link_libraries(output_schema_dump PRIVATE hopscan_core)
+
+# Real scan files open as one labelled Dataset with xarray (engines h5netcdf and netcdf4) and in
+# ncdump, also after a kill; the result values are pinned to format 1's bytes.
+hopscan_cli_test(output_netcdf NP 0 TIMEOUT 300 LABELS "mpi;output;scan"
+                 COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider
+                         ${CMAKE_CURRENT_SOURCE_DIR}/output_netcdf_test.py)

@@ -1,18 +1,27 @@
 #!/usr/bin/python3
-"""Checks a hopscan output file against the contract (DESIGN.md "Output HDF5 file") with h5py.
+"""Checks a hopscan output file against the contract (DESIGN.md "Output file", format
+hopscan-scan/2) with h5py.
 
 usage: output_check.py [--synthetic] [--complete] OUT.h5
        output_check.py --same-metadata BEFORE.h5 AFTER.h5
 
-Checks root attributes (types, config hash), /provenance, /grid axes and dimension scales, the
-shape and type of every /probes, /samples and /summary dataset, a `description` on every
-dataset, plausible values in every row marked done, and that /summary equals a recomputation
-from /probes and /samples/done. --synthetic: the rows also equal the synthetic values written
-by tests/test_output.c and rows not marked done are still the fill values. --complete: every
-sample must be done. --same-metadata: AFTER differs from BEFORE (a copy of the same file taken
-earlier) only inside the raw data of its datasets, i.e. no metadata was rewritten. Exit status 0 when everything holds, 1 otherwise (with one line per
-problem). Usable on a file that a scan is writing at the same moment.
+The variables the file must hold come from the writer's own schema table: the config stored in
+the file is given to tests/output_schema_dump (next to $HOPSCAN in the build tree, or
+$HOPSCAN_SCHEMA_DUMP), whose JSON lists every variable with its type, dimensions, shape,
+long_name, units and fill value; the file must hold exactly these at the root (plus the group
+/provenance). Also checks root attributes (types, config hash), that every dimension is a
+dimension scale with a coordinate variable of its name attached to every variable, coordinate
+values, plausible values in every row marked done, and that the summaries equal a recomputation
+from m_KIND and done. --synthetic: the rows also equal the synthetic values written by
+tests/test_output.c and rows not marked done are still the fill values. --complete: every sample
+must be done. --same-metadata: AFTER differs from BEFORE (a copy of the same file taken earlier)
+only inside the raw data of its datasets, i.e. no metadata was rewritten. Exit status 0 when
+everything holds, 1 otherwise (with one line per problem). Usable on a file that a scan is
+writing at the same moment.
 """
+import json
+import os
+import subprocess
 import hashlib
 import re
 import sys
@@ -80,6 +89,104 @@ def same_metadata(a, b):
     return 1 if problems else 0
 
 
+def schema_dump(yaml):
+    """The writer's schema for the stored config (a list of variable dicts)."""
+    exe = os.environ.get("HOPSCAN_SCHEMA_DUMP")
+    if not exe:
+        hop = os.environ.get("HOPSCAN", "")
+        exe = os.path.join(os.path.dirname(hop), "tests", "output_schema_dump")
+    p = subprocess.run([exe, "-"], input=yaml, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"output_check: {exe} failed: {p.stderr}")
+    return json.loads(p.stdout)
+
+
+DTYPES = {"f64": np.float64, "f32": np.float32, "i64": np.int64, "i32": np.int32, "u8": np.uint8}
+
+
+def check_root(f):
+    """Root attributes and /provenance; returns (config_yaml, model, N)."""
+    a = f.attrs
+    S = summary_oracle.attr_str
+    need(a.get("format") is not None and S(f, "format") == "hopscan-scan/2", "format attribute")
+    for name in ("hopscan_version", "config_yaml", "config_sha256", "model", "created_utc"):
+        need(name in a and isinstance(S(f, name), str), f"root attribute {name} is a string")
+    yaml = S(f, "config_yaml")
+    need(hashlib.sha256(yaml.encode()).hexdigest() == S(f, "config_sha256"), "config_sha256 matches config_yaml")
+    need(a["N"].dtype == np.int64, "N is int64")
+    need(a["seed"].dtype == np.uint64, "seed is uint64")
+    need(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", S(f, "created_utc")) is not None, "created_utc ISO 8601")
+    model = S(f, "model")
+    need(model in ("rfhm", "hopfield"), "model is rfhm or hopfield")
+    need(f"model: {model}" in yaml, "model attribute matches config_yaml")
+    need(re.search(rf"^N: {int(a['N'])}$", yaml, re.M) is not None, "N attribute matches config_yaml")
+    prov = f["provenance"].attrs
+    for name in ("git_commit", "compiler_flags", "hdf5_version", "mpi_library", "hostname"):
+        need(name in prov, f"/provenance has {name}")
+    return yaml, model, int(a["N"])
+
+
+def check_variables(f, schema):
+    """Exactly the schema's variables, each with its type, shape, attributes and scales."""
+    names = [v["name"] for v in schema]
+    datasets = sorted(k for k in f if isinstance(f[k], h5py.Dataset))
+    groups = sorted(k for k in f if isinstance(f[k], h5py.Group))
+    need(datasets == sorted(names), f"variables {datasets} == schema {sorted(names)}")
+    need(groups == ["provenance"], f"groups {groups} == ['provenance']")
+    for v in schema:
+        if v["name"] not in f:
+            continue
+        ds = f[v["name"]]
+        need(ds.dtype == DTYPES[v["type"]], f"{v['name']} is {v['type']} (got {ds.dtype})")
+        need(list(ds.shape) == v["shape"], f"{v['name']} shape {ds.shape} == {v['shape']}")
+        ln = ds.attrs.get("long_name")
+        need(ln is not None and ln.decode() == v["long_name"], f"{v['name']} long_name")
+        un = ds.attrs.get("units")
+        need((un.decode() if un is not None else None) == v["units"], f"{v['name']} units")
+        fv = ds.attrs.get("_FillValue")
+        if v["fill"] is None:
+            need(fv is None, f"{v['name']} has no _FillValue")
+        elif need(fv is not None and fv.dtype == ds.dtype, f"{v['name']} _FillValue of its type"):
+            need(np.isnan(fv) if v["fill"] == "NaN" else fv == v["fill"], f"{v['name']} _FillValue value")
+        if v["role"] == "axis":
+            need(ds.attrs.get("CLASS") == b"DIMENSION_SCALE" and v["dims"] == [v["name"]], f"{v['name']} is a dimension scale")
+            need(np.array_equal(ds[()], np.arange(ds.shape[0])) or v["name"] in ("alpha", "alpha_D", "L"),
+                 f"{v['name']} is 0 .. n-1")
+        else:
+            for i, dim in enumerate(v["dims"]):
+                need(len(ds.dims[i]) == 1 and ds.dims[i][0].name == "/" + dim,
+                     f"{v['name']} dim {i} has the scale /{dim}")
+
+
+def check_rows(f, schema, complete, synthetic):
+    """done flags, plausible result rows, synthetic values, summaries against the oracle."""
+    d = f["done"][()]
+    need(np.all((d == 0) | (d == 1)), "done flags are 0 or 1")
+    if complete:
+        need(np.all(d == 1), "every sample done")
+    dn = d.reshape(-1) == 1
+    T = dn.size
+    for kind in summary_oracle.kinds(f):
+        k = KINDS.index(kind)
+        mv = f[f"m_{kind}"][()].reshape(T, -1)
+        sv = f[f"sweeps_{kind}"][()].reshape(T, -1)
+        need(not np.any(np.isnan(mv[dn])), f"{kind}: no NaN in done rows")
+        need(np.all(np.abs(mv[dn]) <= 1.0), f"{kind}: |m| <= 1 in done rows")
+        need(np.all(sv[dn] >= -1), f"{kind}: sweeps >= -1 in done rows")
+        if synthetic:
+            for t in range(T):
+                for j in range(mv.shape[1]):
+                    if dn[t]:
+                        need(mv[t, j] == syn_m(t, k, j) and sv[t, j] == syn_sweeps(t, k, j),
+                             f"{kind} row {t} probe {j} synthetic value")
+                    else:
+                        need(np.isnan(mv[t, j]) and sv[t, j] == -2, f"{kind} row {t} probe {j} still fill")
+        want_all = summary_oracle.recompute(f, kind)
+        for q in STATS:
+            need(same(f[f"{q}_{kind}"][()], want_all[q]), f"{q}_{kind} equals the recomputation")
+    return d
+
+
 def main(argv):
     if argv and argv[0] == "--same-metadata":
         return same_metadata(argv[1], argv[2])
@@ -90,96 +197,22 @@ def main(argv):
         print(__doc__)
         return 2
     f = h5py.File(paths[0], "r", locking=False)
-    a = f.attrs
-    need(a.get("format") == "hopscan-scan/1", "format attribute")
-    for name in ("hopscan_version", "config_yaml", "config_sha256", "model", "created_utc"):
-        need(isinstance(a.get(name), str), f"root attribute {name} is a string")
-    yaml = a["config_yaml"]
-    need(hashlib.sha256(yaml.encode()).hexdigest() == a["config_sha256"], "config_sha256 matches config_yaml")
-    need(a["N"].dtype == np.int64, "N is int64")
-    need(a["seed"].dtype == np.uint64, "seed is uint64")
-    need(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", a["created_utc"]) is not None, "created_utc ISO 8601")
-    model = a["model"]
-    need(model in ("rfhm", "hopfield"), "model is rfhm or hopfield")
-    need(f"model: {model}" in yaml, "model attribute matches config_yaml")
-    need(re.search(rf"^N: {int(a['N'])}$", yaml, re.M) is not None, "N attribute matches config_yaml")
-    prov = f["provenance"].attrs
-    for name in ("git_commit", "compiler_flags", "hdf5_version", "mpi_library", "hostname"):
-        need(name in prov, f"/provenance has {name}")
-    N = int(a["N"])
-
-    g = f["grid"]
-    alpha, alpha_D, L = g["alpha"], g["alpha_D"], g["L"]
-    need(alpha.dtype == np.float64 and alpha_D.dtype == np.float64, "alpha axes are f64")
-    need(L.dtype == np.int32, "/grid/L is i32")
-    need(g["P"].dtype == np.int64 and g["D"].dtype == np.int64, "/grid/P, /grid/D are i64")
-    A, B, C = len(alpha), len(alpha_D), len(L)
-    need(g["P"].shape == (A,) and g["D"].shape == (B,), "P, D shapes")
-    need(np.all(np.abs(g["P"][()] - alpha[()] * N) <= 0.5 + 1e-9), "P = round(alpha N)")
-    need(np.all(np.abs(g["D"][()] - alpha_D[()] * N) <= 0.5 + 1e-9), "D = round(alpha_D N)")
+    yaml, model, N = check_root(f)
+    schema = schema_dump(yaml)
+    check_variables(f, schema)
+    alpha, alpha_D = f["alpha"][()], f["alpha_D"][()]
+    need(np.all(np.abs(f["P"][()] - alpha * N) <= 0.5 + 1e-9), "P = round(alpha N)")
+    need(np.all(np.abs(f["D"][()] - alpha_D * N) <= 0.5 + 1e-9), "D = round(alpha_D N)")
     if model == "hopfield":
-        need(B == 1 and C == 1 and alpha_D[0] == 0 and L[0] == 0, "hopfield axes alpha_D = L = 0")
-    for ax in (alpha, alpha_D, L):
-        need(ax.attrs.get("CLASS") == b"DIMENSION_SCALE", f"{ax.name} is a dimension scale")
-
-    done = f["samples/done"]
-    need(done.dtype == np.uint8 and done.ndim == 4 and done.shape[:3] == (A, B, C), "/samples/done u8[A,B,C,S]")
-    S = done.shape[3]
-    d = done[()]
-    need(np.all((d == 0) | (d == 1)), "done flags are 0 or 1")
-    if complete:
-        need(np.all(d == 1), "every sample done")
-    m_thr = re.search(r"^retrieval_threshold: (\S+)$", yaml, re.M)
-    need(m_thr is not None, "retrieval_threshold in config_yaml")
-
-    def axes_attached(ds, ndims):
-        names = ["/grid/alpha", "/grid/alpha_D", "/grid/L", "/grid/sample"]
-        for i in range(ndims):
-            need(len(ds.dims[i]) >= 1 and ds.dims[i][0].name == names[i], f"{ds.name} dim {i} scale {names[i]}")
-
-    axes_attached(done, 4)
-    flat_done = d.reshape(-1)
-    for k, kind in enumerate(KINDS):
-        m, sw = f[f"probes/{kind}/m"], f[f"probes/{kind}/sweeps"]
-        need(m.dtype == np.float32 and sw.dtype == np.int32, f"{kind} m f32, sweeps i32")
-        need(m.ndim == 5 and m.shape[:4] == (A, B, C, S) and sw.shape == m.shape, f"{kind} shapes [A,B,C,S,n]")
-        axes_attached(m, 4)
-        axes_attached(sw, 4)
-        n = m.shape[4]
-        mv = m[()].reshape(A * B * C * S, n)
-        sv = sw[()].reshape(A * B * C * S, n)
-        dn = flat_done == 1
-        need(not np.any(np.isnan(mv[dn])), f"{kind}: no NaN in done rows")
-        need(np.all(np.abs(mv[dn]) <= 1.0), f"{kind}: |m| <= 1 in done rows")
-        need(np.all(sv[dn] >= -1), f"{kind}: sweeps >= -1 in done rows")
-        if synthetic:
-            for t in range(A * B * C * S):
-                for j in range(n):
-                    if dn[t]:
-                        need(mv[t, j] == syn_m(t, k, j) and sv[t, j] == syn_sweeps(t, k, j),
-                             f"{kind} row {t} probe {j} synthetic value")
-                    else:
-                        need(np.isnan(mv[t, j]) and sv[t, j] == -2, f"{kind} row {t} probe {j} still fill")
-        # Recompute the summaries from /probes over the done samples (the shared oracle).
-        want_all = summary_oracle.recompute(f, kind)
-        for q in STATS:
-            want = want_all[q]
-            ds = f[f"summary/{kind}/{q}"]
-            need(ds.dtype == np.float64 and ds.shape == (A, B, C), f"/summary/{kind}/{q} f64[A,B,C]")
-            axes_attached(ds, 3)
-            need(same(ds[()], want), f"/summary/{kind}/{q} equals the recomputation")
-
-    def visit(name, obj):
-        if isinstance(obj, h5py.Dataset):
-            need(isinstance(obj.attrs.get("description"), str) and obj.attrs["description"],
-                 f"/{name} has a description")
-
-    f.visititems(visit)
+        need(len(alpha_D) == 1 and f["L"].shape == (1,) and alpha_D[0] == 0 and f["L"][0] == 0,
+             "hopfield axes alpha_D = L = 0")
+    need(re.search(r"^retrieval_threshold: (\S+)$", yaml, re.M) is not None, "retrieval_threshold in config_yaml")
+    d = check_rows(f, schema, complete, synthetic)
     f.close()
     for p in problems:
         print(f"output_check: FAILED: {p}")
     if not problems:
-        print(f"output_check: {paths[0]}: OK ({int(d.sum())}/{d.size} samples done)")
+        print(f"output_check: {paths[0]}: OK ({int(d.sum())}/{d.size} samples done, {len(schema)} variables)")
     return 1 if problems else 0
 
 

@@ -37,7 +37,7 @@ check "writer has written two epochs and holds the file open" test -e "$dir/read
 check "h5py reads the file while it is open for writing" \
   $PY "$SRC/tests/output_check.py" --synthetic "$dir/out.h5"
 check "h5py with its default (HDF5 file locking on) reads it too" \
-  $PY -c "import h5py, sys; print(int(h5py.File(sys.argv[1], 'r')['samples/done'][()].sum()))" \
+  $PY -c "import h5py, sys; print(int(h5py.File(sys.argv[1], 'r')['done'][()].sum()))" \
   "$dir/out.h5"
 "$HOPSCAN" status "$dir/out.h5" >"$dir/status1.txt" 2>&1
 check "status reads the file while it is open for writing" test $? = 0

@@ -26,4 +26,6 @@ echo "not hdf5" >"$dir/text.h5"
 expect "status on a text file" 2 "not a hopscan scan file" "$HOPSCAN" status "$dir/text.h5"
 $PY -c "import h5py,sys; h5py.File(sys.argv[1],'w').attrs['format']='other/1'" "$dir/foreign.h5"
 expect "status on a foreign HDF5 file" 2 "format attribute is 'other/1'" "$HOPSCAN" status "$dir/foreign.h5"
+$PY -c "import h5py,sys; h5py.File(sys.argv[1],'w').attrs['format']='hopscan-scan/1'" "$dir/format1.h5"
+expect "status on a format-1 file" 2 "this file is format hopscan-scan/1" "$HOPSCAN" status "$dir/format1.h5"
 exit $fail

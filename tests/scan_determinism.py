@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The same scan with -np 1, 2, 3 and 4 (oversubscribed) and group sizes 1 and 2 gives bit-identical
-/probes datasets; every file is complete, its /summary equals a recomputation from /probes, and it
+m_KIND and sweeps_KIND; every file is complete, its summaries equal a recomputation from m_KIND, and it
 passes the output contract checker. A scan with another seed differs (the comparison can fail).
 
 usage: scan_determinism.py   (HOPSCAN, HOPSCAN_SOURCE_DIR from ctest)
@@ -32,7 +32,7 @@ def main():
         if not S.check(rc == 0, f"{label}: exit {rc}\n{so}\n{se}"):
             continue
         S.check(S.all_done(out), f"{label}: not every sample is done")
-        S.check(S.same_probes(ref, out, label), f"{label}: /probes differ from np 1")
+        S.check(S.same_probes(ref, out, label), f"{label}: results differ from np 1")
         S.check_summaries(out, label)
         # The start banner tells the layout: groups of g (np 4 g 2 folds the third worker in).
         start = [ln for ln in so.splitlines() if '"event":"start"' in ln]
@@ -49,7 +49,7 @@ def main():
     if S.run_ok(2, ["run", cfg3, "-o", other, "--quiet"], what="seed 2"):
         pa, pb = S.read_probes(ref), S.read_probes(other)
         S.check(pa["train/m"].tobytes() != pb["train/m"].tobytes(),
-                "seed 2 gives the same /probes/train/m as seed 1")
+                "seed 2 gives the same m_train as seed 1")
     S.cleanup(d)
     return S.finish("scan_determinism")
 

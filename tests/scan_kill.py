@@ -3,9 +3,9 @@
 over its life — during start-up, at fixed times, right when a checkpoint begins (--progress=json
 event checkpoint_begin: the kill lands in or just after the flush), right after a checkpoint, and
 by killing one rank (a worker, or rank 0) instead of mpirun. After every kill the file (if it
-exists yet) opens in h5py, `hopscan status` reads it, the done count never goes down, and the
-next run resumes it (the killed run's lock does not block). The last run completes, and its
-/probes are bit-identical to an uninterrupted run's.
+exists yet) opens in h5py and in xarray (both engines), `hopscan status` reads it, the done
+count never goes down, and the next run resumes it (the killed run's lock does not block). The last run completes, and its
+results (m_KIND, sweeps_KIND) are bit-identical to an uninterrupted run's.
 
 usage: scan_kill.py [NP]   (default 3: the master and two groups)
 """
@@ -91,17 +91,18 @@ def main():
             print(f"kill {i + 1:2d} {where}: no file yet ({dt:.2f} s)", flush=True)
             continue
         label = f"kill {i + 1} ({where})"
+        S.xarray_opens(out, label)
         if S.h5py_opens(out, label):
             n_done, total = S.done_count(out)
             S.check(n_done >= last_done, f"{label}: done count went down {last_done} -> {n_done}")
             last_done = n_done
             S.status_ok(out, label)
-            # /summary is recomputed after the done flags within an epoch: a kill between the two
+            # The summaries are recomputed after the done flags within an epoch: a kill between the two
             # leaves it stale until the next epoch (the resume). Reported, not a failure.
             stale = S.summaries_stale(out)
             if stale:
-                print(f"kill {i + 1:2d} landed inside a flush: /summary older than "
-                      f"/samples/done ({stale})", flush=True)
+                print(f"kill {i + 1:2d} landed inside a flush: summaries older than "
+                      f"the done flags ({stale})", flush=True)
             print(f"kill {i + 1:2d} {where}: {n_done}/{total} samples done in the file "
                   f"({dt:.2f} s{', run had completed' if finished else ''})", flush=True)
     S.check(completed_early < len(moments) // 2,

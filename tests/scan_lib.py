@@ -1,7 +1,7 @@
 """Helpers for the scan-level tests (tests/scan_*.py, tests/signals_*.py).
 
 Runs the real program under Open MPI's mpirun (as root, oversubscribed, one BLAS thread) and
-checks the files with h5py. Environment (set by ctest, see tests/CMakeLists.txt): HOPSCAN (the
+checks the files (format hopscan-scan/2) with h5py. Environment (set by ctest, see tests/CMakeLists.txt): HOPSCAN (the
 program), HOPSCAN_SOURCE_DIR, HOPSCAN_MPIRUN (mpirun). Run with /usr/bin/python3 (h5py).
 """
 import json
@@ -105,67 +105,71 @@ def hopscan(args, timeout=120):
 
 
 def read_probes(path):
-    """{name: array} for every /probes dataset, read with h5py."""
+    """{"KIND/m" or "KIND/sweeps": array} for every result variable (m_KIND, sweeps_KIND), and
+    "done", read with h5py."""
     out = {}
     with h5py.File(path, "r", locking=False) as f:
-        for k in KINDS:
+        for k in summary_oracle.kinds(f):
             for d in ("m", "sweeps"):
-                out[f"{k}/{d}"] = f[f"probes/{k}/{d}"][...]
-        out["done"] = f["samples/done"][...]
+                out[f"{k}/{d}"] = f[f"{d}_{k}"][...]
+        out["done"] = f["done"][...]
     return out
 
 
 def same_probes(a, b, label):
-    """Bit-for-bit equality of every /probes dataset of files a and b (NaN bits included)."""
+    """Bit-for-bit equality of every m_KIND and sweeps_KIND of files a and b (NaN bits included)."""
     pa, pb = read_probes(a), read_probes(b)
-    ok = True
+    ok = check(sorted(pa) == sorted(pb), f"{label}: the same result variables")
     for name in pa:
+        if name not in pb:
+            continue
         if name == "done":
             continue
         eq = pa[name].shape == pb[name].shape and pa[name].tobytes() == pb[name].tobytes()
         if not eq:
             diff = int(np.sum(pa[name] != pb[name])) if pa[name].shape == pb[name].shape else -1
             ok = False
-            check(False, f"{label}: /probes/{name} differs ({diff} values)")
+            check(False, f"{label}: {name} differs ({diff} values)")
     return ok
 
 
 def all_done(path):
     with h5py.File(path, "r", locking=False) as f:
-        return bool(np.all(f["samples/done"][...] == 1))
+        return bool(np.all(f["done"][...] == 1))
 
 
 def done_count(path):
     with h5py.File(path, "r", locking=False) as f:
-        return int(np.sum(f["samples/done"][...] == 1)), int(f["samples/done"].size)
+        return int(np.sum(f["done"][...] == 1)), int(f["done"].size)
 
 
 def check_summaries(path, label):
-    """Checks /summary against a recomputation (see summary_mismatches)."""
+    """Checks the summaries against a recomputation (see summary_mismatches)."""
     for what in summary_mismatches(path):
         check(False, f"{label}: {what} != recomputation")
 
 
 def summaries_stale(path):
-    """Names of /summary datasets that differ from a recomputation (empty when consistent)."""
+    """Names of summary variables that differ from a recomputation (empty when consistent)."""
     return ", ".join(summary_mismatches(path))
 
 
 def summary_mismatches(path):
-    """/summary equals a recomputation from /probes over the done samples (DESIGN.md): mean of
+    """mean_KIND, sem_KIND, frac_retrieved_KIND equal a recomputation from m_KIND over the done
+    samples (DESIGN.md): mean of
     per-sample probe means, sem = sample std (ddof 1) of those / sqrt(done), NaN below 2 done;
     frac_retrieved = fraction of all probes of done samples with m > retrieval_threshold."""
     bad = []
     with h5py.File(path, "r", locking=False) as f:
-        for k in KINDS:
+        for k in summary_oracle.kinds(f):
             recomputed = summary_oracle.recompute(f, k)
             for name, want in recomputed.items():
-                got = f[f"summary/{k}/{name}"][...]
+                got = f[f"{name}_{k}"][...]
                 nan_same = np.array_equal(np.isnan(got), np.isnan(want))
                 close = np.allclose(np.nan_to_num(got), np.nan_to_num(want), rtol=1e-12,
                                     atol=1e-12)
                 if not (nan_same and close):
-                    bad.append(f"/summary/{k}/{name}")
+                    bad.append(f"{name}_{k}")
     return bad
 
 
@@ -178,12 +182,29 @@ def status_ok(path, label):
 def h5py_opens(path, label):
     try:
         with h5py.File(path, "r", locking=False) as f:
-            f["samples/done"][...]
-            for k in KINDS:
-                f[f"probes/{k}/m"][...]
+            f["done"][...]
+            for k in summary_oracle.kinds(f):
+                f[f"m_{k}"][...]
         return True
     except Exception as exc:  # noqa: BLE001 - any failure to read is the finding
         return check(False, f"{label}: h5py cannot read {path}: {exc}")
+
+
+def xarray_opens(path, label):
+    """The file opens as one labelled Dataset with both xarray engines (netCDF-4 compatible)."""
+    import warnings
+    with warnings.catch_warnings():  # Debian's netCDF4 warns about a numpy ABI size at import
+        warnings.simplefilter("ignore", RuntimeWarning)
+        import xarray as xr
+        ok = True
+        for engine in ("h5netcdf", "netcdf4"):
+            try:
+                with xr.open_dataset(path, engine=engine) as ds:
+                    ok = check("alpha" in ds.coords and ds["done"].dims[0] == "alpha",
+                               f"{label}: xarray ({engine}) gives no labelled Dataset") and ok
+            except Exception as exc:  # noqa: BLE001 - any failure to read is the finding
+                ok = check(False, f"{label}: xarray ({engine}) cannot read {path}: {exc}")
+        return ok
 
 
 # ---- processes: start, find ranks, signal, kill -------------------------------------------------

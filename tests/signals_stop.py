@@ -3,8 +3,8 @@
 process alone, after the scan's first checkpoint. Each time: the program says it stopped by that
 signal and exits 75 (mpirun passes 75 on; for SIGTERM/SIGINT to mpirun itself, Open MPI 4.1's
 mpirun exits 1 whatever the ranks return, so there 1 is accepted and the ranks' own message is
-checked); the file is consistent (h5py opens it, `hopscan status` reads it, /summary equals a
-recomputation, some but not all samples are done); and resuming completes the scan with /probes
+checked); the file is consistent (h5py opens it, `hopscan status` reads it, the summaries equal a
+recomputation, some but not all samples are done); and resuming completes the scan with results
 bit-identical to an uninterrupted run. The time from the signal to the exit is printed (never
 asserted).
 

@@ -8,7 +8,7 @@
 #   B  time limit, no signal: a job with --time=1 is killed by Slurm (TIMEOUT) mid-run; a second
 #      submission of the same command resumes the file and completes it.
 # First, `sbatch --test-only` must accept the template and every jobs/*.sbatch.
-# Both outputs must have /probes bit-identical to a direct `mpirun -np 2 hopscan run` of the same
+# Both outputs must have m_KIND, sweeps_KIND bit-identical to a direct `mpirun -np 2 hopscan run` of the same
 # config, and every sample marked done.
 #
 # The scan is sized by a short calibration run so that one full scan takes about
@@ -107,30 +107,29 @@ wait_job_end() { # JOBID -> waits for a final state (a requeued job passes throu
   fail "job $j did not end in time (state $st)"
 }
 
-# probes_equal A B: every dataset under /probes bit-identical, and every sample done in both
+# probes_equal A B: every m_KIND and sweeps_KIND bit-identical, and every sample done in both
 probes_equal() {
   "$PY" - "$1" "$2" <<'EOF'
 import sys, h5py, numpy as np
 a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
-names = []
-a["probes"].visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+names = [n for n in a if n.startswith(("m_", "sweeps_")) and isinstance(a[n], h5py.Dataset)]
 bad = []
 if not names:
-    bad.append("no datasets under /probes")
+    bad.append("no result variables (m_KIND, sweeps_KIND)")
 for n in sorted(names):
-    x, y = a["probes"][n][...], b["probes"].get(n)
+    x, y = a[n][...], b.get(n)
     if y is None:
-        bad.append(f"/probes/{n} missing in {sys.argv[2]}")
+        bad.append(f"{n} missing in {sys.argv[2]}")
         continue
     y = y[...]
     if x.dtype != y.dtype or x.shape != y.shape or x.tobytes() != y.tobytes():
         diff = int(np.sum(x.view(np.uint8) != y.view(np.uint8))) if x.shape == y.shape else -1
-        bad.append(f"/probes/{n} differs ({diff} bytes)")
+        bad.append(f"{n} differs ({diff} bytes)")
 for f in (a, b):
-    d = f["samples/done"][...]
+    d = f["done"][...]
     if not (d == 1).all():
         bad.append(f"{f.filename}: {int((d != 1).sum())} samples not done")
-print("\n".join(bad) if bad else f"{len(names)} /probes datasets bit-identical")
+print("\n".join(bad) if bad else f"{len(names)} result variables bit-identical")
 sys.exit(1 if bad else 0)
 EOF
 }

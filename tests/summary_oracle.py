@@ -1,6 +1,6 @@
-"""The /summary oracle shared by the output and scan tests: recomputes the contract's summaries
-(DESIGN.md "Output HDF5 file") from /probes and /samples/done of an open h5py file, in plain
-numpy, independently of the C code that writes them.
+"""The summary oracle shared by the output and scan tests: recomputes the contract's summaries
+(DESIGN.md "Output file": mean_KIND, sem_KIND, frac_retrieved_KIND) from m_KIND and done of an
+open h5py file, in plain numpy, independently of the C code that writes them.
 
 mean = average over done samples of each sample's probe mean; sem = sample std (ddof 1) of those
 per-sample means / sqrt(done samples), NaN below 2 done samples; frac_retrieved = fraction of all
@@ -13,15 +13,27 @@ KINDS = ("train", "test", "feature")
 STATS = ("mean", "sem", "frac_retrieved")
 
 
+def attr_str(f, name):
+    """A string attribute as str (the file stores fixed-length strings, which h5py reads as
+    bytes)."""
+    v = f.attrs[name]
+    return v.decode() if isinstance(v, (bytes, np.bytes_)) else str(v)
+
+
+def kinds(f):
+    """The probe kinds the file has variables for (kinds with n > 0)."""
+    return [k for k in KINDS if f"m_{k}" in f]
+
+
 def retrieval_threshold(f):
-    return float(re.search(r"retrieval_threshold:\s*([0-9.eE+-]+)", f.attrs["config_yaml"]).group(1))
+    return float(re.search(r"retrieval_threshold:\s*([0-9.eE+-]+)", attr_str(f, "config_yaml")).group(1))
 
 
 def recompute(f, kind):
     """{stat: f64[A,B,C]} for one probe kind of the open file f."""
     thr = retrieval_threshold(f)
-    done = f["samples/done"][...] == 1  # [A,B,C,S]
-    m = f[f"probes/{kind}/m"][...].astype(np.float64)  # [A,B,C,S,n]
+    done = f["done"][...] == 1  # [A,B,C,S]
+    m = f[f"m_{kind}"][...].astype(np.float64)  # [A,B,C,S,n]
     A, B, C, S, n = m.shape
     out = {s: np.full((A, B, C), np.nan) for s in STATS}
     for ia in range(A):

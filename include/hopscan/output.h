@@ -1,14 +1,16 @@
-/* output: the scan's parallel-HDF5 file (layout: ../shared/DESIGN.md "Output HDF5 file").
+/* output: the scan's parallel-HDF5 file, format "hopscan-scan/2" (netCDF-4 compatible; layout:
+ * ../shared/DESIGN.md "Output file", the variables: output_schema.h, docs/output.md).
  *
- * The only module that calls HDF5. All functions are collective on the communicator given to
- * output_open (every rank of the run, master included) unless marked "rank-local".
- * Life cycle: output_open -> output_read_done -> (output_write_epoch)* -> output_close.
+ * The only module that calls HDF5 (src/output_*.c). All functions are collective on the
+ * communicator given to output_open (every rank of the run, master included) unless marked
+ * "rank-local". Life cycle: output_open -> output_read_done -> (output_write_epoch)* ->
+ * output_close.
  *
  * Kill safety: the file and every dataset are created at open with early allocation and a fixed
  * layout (a fresh file is built under a temporary name and renamed into place), so later epochs
- * touch raw data only. An epoch writes the probe rows, flushes, then sets their /samples/done
- * flags, recomputes /summary from the done samples and flushes again: a kill at any moment leaves
- * a readable file in which every sample marked done is final. */
+ * touch raw data only. An epoch writes the result rows (m_KIND, sweeps_KIND), flushes, then sets
+ * their `done` flags, recomputes the summaries from the done samples and flushes again: a kill at
+ * any moment leaves a readable file in which every sample marked done is final. */
 #ifndef HOPSCAN_OUTPUT_H
 #define HOPSCAN_OUTPUT_H
 
@@ -29,19 +31,20 @@ int64_t output_file_bytes(const config_t *c);
 
 /* Opens `path` for a scan of config c (canonical text and hash from config.h).
  * - path absent, or overwrite: create afresh (all datasets, early allocation, NaN fill).
- * - path present: must be a hopscan-scan/1 file whose stored config equals c, else ERR_USAGE
- *   naming each differing key with both values (or saying the file is foreign/corrupt).
+ * - path present: must be a hopscan-scan/2 file whose stored config equals c, else ERR_USAGE
+ *   naming each differing key with both values (or saying the file is foreign/corrupt, or of
+ *   the superseded format hopscan-scan/1).
  * Also takes an exclusive lock (path + ".lock", fcntl, held by rank 0 until output_close, so a
  * lock left by a killed run never blocks): a second scan on the same output gets ERR_USAGE.
  * Directory missing or read-only: ERR_RUNTIME with the path and strerror. */
 int output_open(output_t **o, const char *path, const config_t *c, bool overwrite, MPI_Comm comm,
                 err_t *e);
 
-/* Fills done[task_id] (length points*samples) with the /samples/done flags. */
+/* Fills done[task_id] (length points*samples) with the file's done flags. */
 int output_read_done(output_t *o, uint8_t *done, err_t *e);
 
 /* One flush epoch: each rank passes the results it holds (possibly none; group leaders only);
- * collective raw-data writes of /probes, flush, /samples/done, /summary, flush. */
+ * collective raw-data writes of the result rows, flush, done flags, summaries, flush. */
 int output_write_epoch(output_t *o, const task_result_t *results, int64_t n_results, err_t *e);
 
 /* Rank-local I/O diagnostics (not collective): the raw-data writes this rank took part in, how
@@ -57,8 +60,24 @@ void output_get_io_stats(const output_t *o, output_io_stats_t *s);
 /* Closes the file and releases the lock; o is freed. Safe with o == NULL. */
 int output_close(output_t *o, err_t *e);
 
-/* `hopscan status OUT.h5`: done/total, per-L and per-alpha_D completion, complete or not, the
- * stored config. Works on a running, interrupted or finished scan (rank 0 reads). */
-int output_status_command(int argc, char **argv, MPI_Comm comm, err_t *e);
+/* The progress of a scan file, as data (`hopscan status` prints it: src/app.c). */
+typedef struct output_status {
+  char format[32], model[16], created_utc[40], hopscan_version[64], config_sha256[80];
+  char *config_yaml; /* the stored config text */
+  bool sha_ok;       /* config_sha256 matches config_yaml */
+  bool hopfield;
+  int64_t A, B, C, S;
+  int64_t done, total;      /* samples */
+  double *alpha_D;          /* [B] */
+  int32_t *L;               /* [C], 0 = dense */
+  int64_t *done_by_L;       /* [C] done samples per L (of A*B*S) */
+  int64_t *done_by_alpha_D; /* [B] done samples per alpha_D (of A*C*S) */
+} output_status_t;
+
+/* Reads the progress of the scan file at path; works on a running, interrupted or finished scan
+ * (no lock taken). ERR_USAGE for a missing, foreign, format-1 or corrupt file. Rank-local.
+ * output_status_free releases st (also safe after a failure). */
+int output_status_read(const char *path, output_status_t *st, err_t *e);
+void output_status_free(output_status_t *st);
 
 #endif
