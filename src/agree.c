@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 _Noreturn void agree_abort(MPI_Comm comm, int rc, const err_t *e) {
   int rank = 0;
@@ -42,4 +43,29 @@ int agree_from_root(MPI_Comm comm, int root, int rc, err_t *e) {
   if (rc && rank != root && e->code == 0)
     ERR(e, rc, "the step failed on rank %d (its message is printed there)", root);
   return rc;
+}
+
+int agree_relay(MPI_Comm comm, int rc, err_t *e) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int mine = rc ? rank : size, first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size)
+    return 0;
+  int code = rc;
+  char msg[sizeof e->msg];
+  if (rank == first)
+    memcpy(msg, e->msg, sizeof msg);
+  MPI_Bcast(&code, 1, MPI_INT, first, comm);
+  MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm);
+  if (code == 0)
+    code = ERR_RUNTIME;
+  if (first != 0)
+    snprintf(e->msg, sizeof e->msg, "rank %d: %.2000s", first, msg);
+  else if (rank != first)
+    memcpy(e->msg, msg, sizeof msg);
+  e->code = code;
+  err_push(e, __FILE__, __LINE__, __func__);
+  return code;
 }

@@ -3,7 +3,7 @@
  *
  * Every rank opens the file with the MPI-IO driver. Epochs write raw data only, with collective
  * transfers: result rows, flush, done flags, flush, summaries, flush. Every decision that can
- * differ between ranks is agreed (output_agree) so that all ranks return the same status and
+ * differ between ranks is agreed (agree_relay) so that all ranks return the same status and
  * rank 0 can report it. */
 #include "output_internal.h"
 
@@ -152,7 +152,7 @@ done:
     H5Sclose(ms);
   if (fs >= 0)
     H5Sclose(fs);
-  rc = output_agree(o->comm, rc, e);
+  rc = agree_relay(o->comm, rc, e);
   if (rc)
     output_reset_view(o);
   return rc;
@@ -162,7 +162,7 @@ int output_flush(output_t *o, err_t *e) {
   int rc = 0;
   if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0)
     rc = H5FAIL(e, ERR_RUNTIME, "%s: flushing", o->path);
-  return output_agree(o->comm, rc, e);
+  return agree_relay(o->comm, rc, e);
 }
 
 /* ---- handle ---------------------------------------------------------------------------------- */
@@ -234,20 +234,20 @@ int output_open(output_t **out, const char *path, const config_t *c, bool overwr
     rc = output_handle_init(o, path, c, comm, e);
   else
     o = NULL;
-  TRY(e, rc, output_agree(comm, rc, e), fail);
+  TRY(e, rc, agree_relay(comm, rc, e), fail);
   if (o->rank == 0)
     rc = output_prepare(o, c, overwrite, &resumed, e);
-  TRY(e, rc, output_agree(comm, rc, e), fail);
+  TRY(e, rc, agree_relay(comm, rc, e), fail);
   MPI_Bcast(&resumed, 1, MPI_INT, 0, comm);
   rc = output_open_parallel(o, e);
-  TRY(e, rc, output_agree(comm, rc, e), fail); /* on failure never call the collective close */
+  TRY(e, rc, agree_relay(comm, rc, e), fail); /* on failure never call the collective close */
   file_open = true;
   rc = output_open_vars(o, e);
-  TRY(e, rc, output_agree(comm, rc, e), fail);
+  TRY(e, rc, agree_relay(comm, rc, e), fail);
   /* Every rank reads all done flags (small: one byte per task). */
   if (H5Dread(o->dset[o->v_done], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, o->dxpl, o->done) < 0)
     rc = H5FAIL(e, ERR_RUNTIME, "%s: reading %s", o->path, o->schema.var[o->v_done].name);
-  rc = output_agree(comm, rc, e);
+  rc = agree_relay(comm, rc, e);
   if (rc) {
     output_reset_view(o);
     goto fail;
@@ -287,7 +287,7 @@ int output_close(output_t *o, err_t *e) {
   o->file = -1;
   MPI_Comm comm = o->comm;
   output_free(o, false); /* releases the lock on rank 0 */
-  return output_agree(comm, rc, e);
+  return agree_relay(comm, rc, e);
 }
 
 /* ---- epochs ---------------------------------------------------------------------------------- */
@@ -345,7 +345,7 @@ static int output_epoch_gather(output_t *o, const int64_t *tids, int mine, int64
   int rc = util_alloc((void **)&counts, (size_t)o->size, sizeof *counts, "epoch", e);
   if (!rc)
     rc = util_alloc((void **)&displs, (size_t)o->size, sizeof *displs, "epoch", e);
-  TRY(e, rc, output_agree(o->comm, rc, e), done);
+  TRY(e, rc, agree_relay(o->comm, rc, e), done);
   MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, o->comm);
   for (int r = 0; r < o->size; r++) {
     displs[r] = (int)*total;
@@ -355,7 +355,7 @@ static int output_epoch_gather(output_t *o, const int64_t *tids, int mine, int64
     rc = ERR(e, ERR_RUNTIME, "too many results in one epoch (%lld)", (long long)*total);
   if (!rc)
     rc = util_alloc((void **)all, (size_t)(*total ? *total : 1), sizeof **all, "epoch tasks", e);
-  TRY(e, rc, output_agree(o->comm, rc, e), done);
+  TRY(e, rc, agree_relay(o->comm, rc, e), done);
   MPI_Allgatherv(tids, mine, MPI_INT64_T, *all, counts, displs, MPI_INT64_T, o->comm);
   qsort(*all, (size_t)*total, sizeof **all, output_cmp_i64);
   for (int64_t i = 1; i < *total; i++)
@@ -424,7 +424,7 @@ int output_write_epoch(output_t *o, const task_result_t *res, int64_t nres, err_
   int mine = 0;
   if (!rc)
     rc = util_to_int(nres, &mine, "results per epoch", e);
-  TRY(e, rc, output_agree(o->comm, rc, e), done);
+  TRY(e, rc, agree_relay(o->comm, rc, e), done);
   for (int64_t i = 0; i < nres; i++) {
     tids[i] = rows[i].tid;
     ones[i] = 1;

@@ -1,5 +1,5 @@
-/* output_h5: the output module's HDF5 helpers: error messages, error agreement over the ranks,
- * attributes, whole-variable reads and the opening of an existing scan file. */
+/* output_h5: the output module's HDF5 helpers: error messages, attributes, whole-variable reads
+ * and the opening of an existing scan file. */
 #include "output_internal.h"
 
 #include <stdarg.h>
@@ -65,33 +65,6 @@ int output_h5_fail(err_t *e, int code, const char *file, int line, const char *f
   va_end(ap);
   return err_set(e, code, file, line, func, "%s: %s", ctx, m.text[0] ? m.text : "HDF5 error");
 }
-/* Makes every rank of comm return the same status: the error of the lowest failing rank (its
- * message, prefixed with its rank when that is not rank 0) is given to all. Collective. */
-int output_agree(MPI_Comm comm, int rc, err_t *e) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int mine = rc ? rank : size, first = size;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size)
-    return 0;
-  int code = rc;
-  char msg[sizeof e->msg];
-  if (rank == first)
-    memcpy(msg, e->msg, sizeof msg);
-  MPI_Bcast(&code, 1, MPI_INT, first, comm);
-  MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm);
-  if (code == 0)
-    code = ERR_RUNTIME;
-  if (first != 0)
-    snprintf(e->msg, sizeof e->msg, "rank %d: %.2000s", first, msg);
-  else if (rank != first)
-    memcpy(e->msg, msg, sizeof msg);
-  e->code = code;
-  err_push(e, __FILE__, __LINE__, __func__);
-  return code;
-}
-
 /* ---- types and attributes ------------------------------------------------------------------ */
 
 hid_t output_h5_ftype(output_type_t t) {

@@ -1,5 +1,6 @@
 /* output_internal: what the output module's parts share (not for other modules).
- *   output_h5.c      HDF5 error messages, error agreement, attributes, 1-D reads
+ *   output_h5.c      HDF5 error messages, attributes, whole-variable reads, opening a scan file
+ * Ranks agree on every status with agree_relay (agree.h).
  *   output_file.c    directory check, lock, creation under a temporary name, resume check
  *   output_epoch.c   handle, parallel open, collective transfers, epochs, close
  *   output_summary.c summaries over the done samples
@@ -8,6 +9,7 @@
 #ifndef HOPSCAN_OUTPUT_INTERNAL_H
 #define HOPSCAN_OUTPUT_INTERNAL_H
 
+#include "hopscan/agree.h"
 #include "hopscan/output.h"
 #include "hopscan/output_schema.h"
 
@@ -48,9 +50,6 @@ int output_h5_fail(err_t *e, int code, const char *file, int line, const char *f
       goto done;                                                                                   \
     }                                                                                              \
   } while (0)
-
-/* Every rank of comm returns the same status: the lowest failing rank's error. Collective. */
-int output_agree(MPI_Comm comm, int rc, err_t *e);
 
 /* HDF5 file and native (memory) types of a schema type. */
 hid_t output_h5_ftype(output_type_t t);

@@ -87,7 +87,7 @@ int output_summarize(output_t *o, const int64_t *pts, int64_t npts, err_t *e) {
     rc = util_alloc((void **)&m, (size_t)(cap ? cap : 1) * (size_t)per, sizeof *m, "summary", e);
   if (!rc)
     rc = util_alloc((void **)&vals, (size_t)(cap ? cap : 1), sizeof *vals, "summary", e);
-  TRY(e, rc, output_agree(o->comm, rc, e), done);
+  TRY(e, rc, agree_relay(o->comm, rc, e), done);
   /* Points are dealt round-robin over the ranks; batches bound the memory. */
   for (int64_t i = o->rank, j = 0; i < npts; i += o->size)
     mine[j++] = pts[i];
@@ -113,7 +113,7 @@ int output_summarize_all_done(output_t *o, err_t *e) {
           pts[np++] = p;
           break;
         }
-  TRY(e, rc, output_agree(o->comm, rc, e), done);
+  TRY(e, rc, agree_relay(o->comm, rc, e), done);
   TRY(e, rc, output_summarize(o, pts, np, e), done);
   TRY(e, rc, output_flush(o, e), done);
 done:

@@ -21,6 +21,11 @@ int agree_status(MPI_Comm comm, int rc, err_t *e, bool *unanimous);
  * returns root's status; the others' e gets the code and a pointer to root's message. */
 int agree_from_root(MPI_Comm comm, int root, int rc, err_t *e);
 
+/* A step every rank ran whose failure is best told in the failing rank's own words (the output
+ * module's I/O errors): every rank returns the status and the message of the lowest failing
+ * rank, prefixed "rank R: " when R is not 0, so rank 0 reports the real cause once. */
+int agree_relay(MPI_Comm comm, int rc, err_t *e);
+
 /* An error only this rank sees, in the middle of a protocol the other ranks cannot leave: prints
  * it with the rank (and the trace when HOPSCAN_TRACE=1) and ends the whole run with MPI_Abort.
  * Not collective. */
