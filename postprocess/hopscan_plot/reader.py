@@ -124,27 +124,30 @@ def file_format(path):
     return fmt
 
 
-def open_scan(path):
+def open_scan(path, sweeps=True):
     """One scan file (format 2, or format 1 converted) as a loaded xarray Dataset in the format-2
-    layout (module doc). HopscanError with a one-line reason for anything unreadable."""
+    layout (module doc). sweeps=False leaves out the sweeps_KIND variables (they are decoded to
+    float64 because of their fill value: twice the memory of m_KIND, and the figures do not
+    need them). HopscanError with a one-line reason for anything unreadable."""
     path = os.fspath(path)
     fmt = file_format(path)
     try:
         if fmt == FORMAT1:
             with _h5file(path) as f:
-                return format1_dataset(f, path)
-        return _open_format2(path)
+                return format1_dataset(f, path, sweeps)
+        return _open_format2(path, sweeps)
     except HopscanError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as ex:
         raise HopscanError(f"{path}: unreadable scan file ({_short(ex)})") from None
 
 
-def _open_format2(path):
+def _open_format2(path, sweeps):
     import h5netcdf
 
     with _unlocked(h5netcdf.File, path) as f:
-        raw = xr.open_dataset(xr.backends.H5NetCDFStore(f))
+        names = [] if sweeps else [v for v in f.variables if str(v).startswith("sweeps_")]
+        raw = xr.open_dataset(xr.backends.H5NetCDFStore(f), drop_variables=names)
         if "done" not in raw:
             raise HopscanError(f"{path}: missing done (incomplete or not a {FORMAT} file)")
         done = raw["done"].load()  # flags first: rows are final before their flag is set
@@ -194,7 +197,7 @@ def _need(f, name, path):
     return f[name]
 
 
-def format1_dataset(f, path):
+def format1_dataset(f, path, sweeps=True):
     """Converts an open format-1 file (h5py) into the format-2 Dataset layout (module doc)."""
     alpha = np.asarray(_need(f, "grid/alpha", path)[...], dtype=np.float64).reshape(-1)
     alpha_D = np.asarray(_need(f, "grid/alpha_D", path)[...], dtype=np.float64).reshape(-1)
@@ -234,7 +237,7 @@ def format1_dataset(f, path):
         coords[pdim] = np.arange(m.shape[4])
         data[f"m_{kind}"] = ((*base, pdim), np.asarray(m[...], dtype=np.float32))
         sw = f"probes/{kind}/sweeps"
-        if sw in f:
+        if sweeps and sw in f:
             data[f"sweeps_{kind}"] = ((*base, pdim), np.asarray(f[sw][...], dtype=np.int32))
         for stat in ("mean", "sem", "frac_retrieved"):
             s = f"summary/{kind}/{stat}"

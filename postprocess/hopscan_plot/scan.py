@@ -140,7 +140,7 @@ class ScanFile:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        self.ds = open_scan(self.path)
+        self.ds = open_scan(self.path, sweeps=False)
         a = self.ds.attrs
         self.format = attr_str(a.get("format", FORMAT))
         self.config_yaml = attr_str(a.get("config_yaml", ""))

@@ -323,6 +323,7 @@ def test_stats_match_contract_summary(tmp_path, fmt):
         assert np.allclose(sem, ds[f"sem_{kind}"], rtol=1e-4, atol=1e-7)
         frac, _, _ = sc.stats("frac_" + ("mu" if kind == "feature" else kind))
         assert np.allclose(frac, ds[f"frac_retrieved_{kind}"])
+    assert "sweeps_test" in ds and "sweeps_test" not in hp.open_scan(p, sweeps=False)
     v = sc.values("m_test")[3, 1, 2]
     assert sc.stats("m_test")[1][3, 1, 2] == pytest.approx(np.std(v, ddof=1) / np.sqrt(7))
 
