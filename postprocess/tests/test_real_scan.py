@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 
 import hopscan_plot as hp
-from conftest import DGEN_CONFIG, REAL_CONFIG, make_real_scan, mpi_env
+from conftest import DGEN_CONFIG, PYTHON as PYTHON_EXE, REAL_CONFIG, make_real_scan, mpi_env
 from hopscan_plot.analysis import CSV_FIELDS
 
 
@@ -326,3 +326,27 @@ def test_classic_hopfield_scan(real_dir, tool, tmp_path):
     assert [r[3] for r in rows] == ["storage"]  # the only line of the classic model
     res = tool("map", p, "--obs", "mu")
     assert res.rc == 2 and "no feature probes" in res.err
+
+
+def test_docs_analysis_in_ten_lines(real_scan, tmp_path):
+    """The xarray example of docs/postprocess.md runs on a real file as printed there, and its
+    number is the file's own summary at that point."""
+    _need_format2(real_scan)
+    doc = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "postprocess.md")
+    section = open(doc).read().split("## Analysis in ten lines", 1)[1].splitlines()[1:]
+    lines = []
+    for ln in section:  # the indented code block right after the heading
+        if ln.startswith("    ") or ln == "":
+            lines.append(ln[4:])
+        elif lines:
+            break
+    assert sum(1 for ln in lines if ln.strip()) <= 11 and "xr.open_dataset" in "".join(lines)
+    code = "\n".join(lines).replace("out/demo.h5", real_scan).replace(
+        '"map.png"', repr(str(tmp_path / "map.png")))
+    out = subprocess.run([PYTHON_EXE, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, MPLBACKEND="Agg"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert os.path.getsize(tmp_path / "map.png") > 0
+    with xr.open_dataset(real_scan) as ds:
+        want = ds["mean_test"].sel(alpha=0.3, alpha_D=0.05, method="nearest").sel(L=3).item()
+    assert float(out.stdout.split()[0]) == pytest.approx(want, rel=1e-6)
