@@ -6,6 +6,10 @@
 #include "hopscan/bench.h"
 #include "hopscan/config.h"
 #include "hopscan/output.h"
+#include "hopscan/plan.h"
+
+#include <errno.h>
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -200,6 +204,38 @@ static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e) {
       CHECK(e, cli_parse_i64("--sample-N", tok, &o.sample_N[o.n_sample_N++], e));
   }
   return bench_run(&o, comm, e);
+}
+
+void app_node_memory(plan_memory_t *m) {
+  m->bytes = 0;
+  m->per_cpu = false;
+  m->source = "unknown";
+  static const char *const vars[2] = {"SLURM_MEM_PER_CPU", "SLURM_MEM_PER_NODE"};
+  for (int i = 0; i < 2; i++) {
+    const char *s = getenv(vars[i]);
+    char *end;
+    if (!s || !*s)
+      continue;
+    errno = 0;
+    double v = strtod(s, &end); /* Slurm's MiB */
+    if (!errno && end != s && v > 0) {
+      m->bytes = v * 1048576.0;
+      m->per_cpu = i == 0;
+      m->source = vars[i];
+      return;
+    }
+  }
+  FILE *f = fopen("/proc/meminfo", "r");
+  if (!f)
+    return;
+  char line[256];
+  double kb = 0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+      break;
+  fclose(f);
+  m->bytes = kb * 1024.0;
+  m->source = "MemAvailable in /proc/meminfo";
 }
 
 int app_main(int argc, char **argv, MPI_Comm comm, err_t *e) {

@@ -250,7 +250,7 @@ static int plan_rank0(const cli_args_t *a, int64_t ranks, err_t *e) {
   } else if (!(mem > 0)) {
     /* The planned run's ranks are assumed to share this node, as a run on it would. */
     plan_memory_t m;
-    plan_node_memory(&m);
+    app_node_memory(&m);
     mem = plan_memory_share(&m, ranks);
     if (m.per_cpu)
       snprintf(srcbuf, sizeof srcbuf, "%s; use --mem-per-rank for another machine", m.source);

@@ -220,7 +220,9 @@ static int run_setup(run_state_t *s, MPI_Comm comm, err_t *e) {
   } else {
     CHECK(e, run_default_output(s->opt.config, &s->out_path, e));
   }
-  double mem = plan_detect_mem_per_rank(&s->c, comm);
+  plan_memory_t node;
+  app_node_memory(&node);
+  double mem = plan_detect_mem_per_rank(&s->c, &node, comm);
   CHECK(e, plan_group_size(&s->c, s->size, mem, &s->g, e));
   s->n_groups = scheduler_groups(s->size, s->g);
   if (s->n_groups < 1)

@@ -17,7 +17,6 @@
 #include "hopscan/scheduler.h"
 #include "hopscan/util.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,56 +147,22 @@ int plan_group_size(const config_t *c, int64_t ranks, double mem_per_rank, int64
              alt);
 }
 
-void plan_node_memory(plan_memory_t *m) {
-  m->bytes = 0;
-  m->per_cpu = false;
-  m->source = "unknown";
-  static const char *const vars[2] = {"SLURM_MEM_PER_CPU", "SLURM_MEM_PER_NODE"};
-  for (int i = 0; i < 2; i++) {
-    const char *s = getenv(vars[i]);
-    char *end;
-    if (!s || !*s)
-      continue;
-    errno = 0;
-    double v = strtod(s, &end); /* Slurm's MiB */
-    if (!errno && end != s && v > 0) {
-      m->bytes = v * 1048576.0;
-      m->per_cpu = i == 0;
-      m->source = vars[i];
-      return;
-    }
-  }
-  FILE *f = fopen("/proc/meminfo", "r");
-  if (!f)
-    return;
-  char line[256];
-  double kb = 0;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
-      break;
-  fclose(f);
-  m->bytes = kb * 1024.0;
-  m->source = "MemAvailable in /proc/meminfo";
-}
-
 double plan_memory_share(const plan_memory_t *m, int64_t ranks_on_node) {
   if (m->per_cpu || ranks_on_node < 1)
     return m->bytes;
   return m->bytes / (double)ranks_on_node;
 }
 
-double plan_detect_mem_per_rank(const config_t *c, MPI_Comm comm) {
+double plan_detect_mem_per_rank(const config_t *c, const plan_memory_t *node, MPI_Comm comm) {
   if (c->mem_per_rank > 0)
     return c->mem_per_rank;
-  MPI_Comm node;
+  MPI_Comm shared;
   int local = 1;
-  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
-    MPI_Comm_size(node, &local);
-    MPI_Comm_free(&node);
+  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &shared) == MPI_SUCCESS) {
+    MPI_Comm_size(shared, &local);
+    MPI_Comm_free(&shared);
   }
-  plan_memory_t m;
-  plan_node_memory(&m);
-  double mem = plan_memory_share(&m, local);
+  double mem = plan_memory_share(node, local);
   /* Every rank must choose the same group size: agree on the smallest value. */
   double agreed = mem;
   MPI_Allreduce(&mem, &agreed, 1, MPI_DOUBLE, MPI_MIN, comm);

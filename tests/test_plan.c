@@ -2,6 +2,7 @@
  * detection (collective: run at 2 ranks, so both ranks share one node), and the agreement of
  * plan's layout with the run's (every rank placed by scheduler_group_of) for 1-300 ranks and
  * every group size, and of the summary with the output's own file size. */
+#include "hopscan/app.h"
 #include "hopscan/config.h"
 #include "hopscan/output.h"
 #include "hopscan/plan.h"
@@ -108,17 +109,37 @@ static void test_detect(MPI_Comm comm) {
   int local = 0;
   MPI_Comm_size(comm, &local); /* mpirun on one node: every rank shares it */
   T_OK(&e, config_load_string(&c, small, strlen(small), "small.yaml", &e));
+  plan_memory_t node = {1000.0 * 1048576, false, "test"};
   c.mem_per_rank = 12345;
-  T_CHECK(plan_detect_mem_per_rank(&c, comm) == 12345);
+  T_CHECK(plan_detect_mem_per_rank(&c, &node, comm) == 12345);
   c.mem_per_rank = 0;
+  T_CHECK(plan_detect_mem_per_rank(&c, &node, comm) == 1000.0 * 1048576 / local);
+  node.per_cpu = true;
+  T_CHECK(plan_detect_mem_per_rank(&c, &node, comm) == 1000.0 * 1048576);
+  /* Ranks that see different memory agree on the smallest. */
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  node.bytes = rank == 0 ? 2e9 : 1e9;
+  T_CHECK(plan_detect_mem_per_rank(&c, &node, comm) == (local > 1 ? 1e9 : 2e9));
+  T_CHECK(plan_memory_share(&node, 4) == node.bytes); /* per CPU: not divided */
+  node.per_cpu = false;
+  T_CHECK(plan_memory_share(&node, 4) == node.bytes / 4);
+
+  /* Where the app layer finds the node's memory. */
+  plan_memory_t m;
   unsetenv("SLURM_MEM_PER_CPU");
   unsetenv("SLURM_MEM_PER_NODE");
-  double avail = plan_detect_mem_per_rank(&c, comm);
-  T_CHECK(avail > 0);
+  app_node_memory(&m);
+  T_CHECK(m.bytes > 0 && !m.per_cpu && strstr(m.source, "meminfo"));
   setenv("SLURM_MEM_PER_NODE", "1000", 1);
-  T_CHECK(plan_detect_mem_per_rank(&c, comm) == 1000.0 * 1048576 / local);
+  app_node_memory(&m);
+  T_CHECK(m.bytes == 1000.0 * 1048576 && !m.per_cpu && !strcmp(m.source, "SLURM_MEM_PER_NODE"));
   setenv("SLURM_MEM_PER_CPU", "300", 1);
-  T_CHECK(plan_detect_mem_per_rank(&c, comm) == 300.0 * 1048576);
+  app_node_memory(&m);
+  T_CHECK(m.bytes == 300.0 * 1048576 && m.per_cpu && !strcmp(m.source, "SLURM_MEM_PER_CPU"));
+  setenv("SLURM_MEM_PER_CPU", "junk", 1); /* unusable: the next source counts */
+  app_node_memory(&m);
+  T_CHECK(m.bytes == 1000.0 * 1048576 && !m.per_cpu);
   unsetenv("SLURM_MEM_PER_CPU");
   unsetenv("SLURM_MEM_PER_NODE");
   config_free(&c);

@@ -11,6 +11,7 @@
 
 #include "hopscan/cli.h"
 #include "hopscan/err.h"
+#include "hopscan/plan.h"
 
 #include <mpi.h>
 
@@ -37,6 +38,11 @@ enum app_option {
   APP_OPT_BENCH_SAMPLE_N,
   APP_N_OPTIONS
 };
+
+/* This node's memory for the automatic group size: SLURM_MEM_PER_CPU (per CPU), else
+ * SLURM_MEM_PER_NODE, else MemAvailable of /proc/meminfo (both for the node); bytes 0 when
+ * nothing is known. Rank-local. (Slurm variables are read here, in the app layer only.) */
+void app_node_memory(plan_memory_t *m);
 
 /* The subcommands behind app_main, given their parsed command line. */
 int app_run(const cli_args_t *a, MPI_Comm comm, err_t *e);

@@ -37,21 +37,20 @@ double plan_task_flops(const config_t *c, int64_t point);
  * with a message saying what would fit when nothing does. */
 int plan_group_size(const config_t *c, int64_t ranks, double mem_per_rank, int64_t *g, err_t *e);
 
-/* Memory of this node, or per CPU (per_cpu), from Slurm (SLURM_MEM_PER_CPU, SLURM_MEM_PER_NODE)
- * or MemAvailable of /proc/meminfo; bytes 0 when nothing is known. `source` names where it came
- * from (static text). Rank-local. */
+/* Memory of a node, or per CPU (per_cpu); bytes 0 when nothing is known. `source` names where
+ * it came from (static text). The app layer finds it (app_node_memory: Slurm or /proc/meminfo). */
 typedef struct plan_memory {
   double bytes;
   bool per_cpu;
   const char *source;
 } plan_memory_t;
-void plan_node_memory(plan_memory_t *m);
 /* One rank's share of m when `ranks_on_node` ranks share the node (per-CPU values as they are). */
 double plan_memory_share(const plan_memory_t *m, int64_t ranks_on_node);
 
-/* Memory available per rank for a run: c->mem_per_rank when set, else plan_node_memory shared
- * by the ranks of comm on this node; the smallest over all ranks. Collective on comm. */
-double plan_detect_mem_per_rank(const config_t *c, MPI_Comm comm);
+/* Memory available per rank for a run: c->mem_per_rank when set, else this rank's node memory
+ * `node` shared by the ranks of comm on its node; the smallest over all ranks, so that every rank
+ * chooses the same group size. Collective on comm. */
+double plan_detect_mem_per_rank(const config_t *c, const plan_memory_t *node, MPI_Comm comm);
 
 /* Worker-group layout of a run of `ranks` ranks with group size g, as the scheduler makes it
  * (scheduler_groups / scheduler_group_size / scheduler_group_of). */
