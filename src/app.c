@@ -47,6 +47,13 @@ static const cli_option_def_t app_options[APP_N_OPTIONS] = {
                                    "skip the textbook dynamics reference"},
     [APP_OPT_BENCH_SAMPLE_N] = {"--sample-N", NULL, "n1,n2,...", CMD_BENCH,
                                 "N of the full-sample timings, at most 4 (2000,4000)"},
+    [APP_OPT_BENCH_ENGINE_N] = {"--engine-N", NULL, "n", CMD_BENCH,
+                                "N of the engines side by side, 0 skips them (8000)"},
+    [APP_OPT_BENCH_ENGINE_ALPHA] = {"--engine-alpha", NULL, "a1,a2,...", CMD_BENCH,
+                                    "alpha of the engines side by side, at most 4 (0.05,0.5,2)"},
+    [APP_OPT_BENCH_BIG_N] = {"--big-N", NULL, "n", CMD_BENCH,
+                             "N of the overlaps sample beside the couplings estimate, 0 skips it\n"
+                             "(32000)"},
 };
 
 typedef int (*app_command_fn)(const cli_args_t *a, MPI_Comm comm, err_t *e);
@@ -86,11 +93,16 @@ static const struct app_command {
     {"bench", CMD_BENCH, 0, app_bench,
      "kernel benchmarks (J build, dynamics, samples) against references",
      "usage: [mpirun -np K] hopscan bench [--N n] [--alpha a] [--alpha-D d] [--L l]\n"
-     "                    [--probes n] [--no-textbook] [--sample-N n1,n2,...]\n",
+     "                    [--probes n] [--no-textbook] [--sample-N n1,n2,...]\n"
+     "                    [--engine-N n] [--engine-alpha a1,a2,...] [--big-N n]\n",
      "Measures in one run: the ScaLAPACK J build (all K ranks as one group) against one\n"
-     "plain SGEMM call on the same matrix; the dynamics (J on rank 0) per flip, per sweep,\n"
-     "per probe against one read of J, and against the textbook algorithm; seconds per full\n"
-     "sample (alpha 0.5 there). Set OPENBLAS_NUM_THREADS=1.\n"},
+     "plain SGEMM call on the same matrix; the couplings engine's dynamics (J on rank 0) per\n"
+     "flip, per sweep, per probe against one read of J, and against the textbook algorithm;\n"
+     "the overlaps engine per visit and per flip, one sweep against one read of the packed\n"
+     "patterns; the cost model's constants; seconds per full sample (alpha 0.5 there); full\n"
+     "samples with both engines and auto side by side (alpha_D 0.005, L 3); one overlaps\n"
+     "sample at --big-N beside the couplings engine's estimate from the measured SGEMM rate.\n"
+     "Set OPENBLAS_NUM_THREADS=1.\n"},
 };
 #define APP_N_COMMANDS ((int)(sizeof app_commands / sizeof app_commands[0]))
 
@@ -203,6 +215,17 @@ static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e) {
     for (char *tok = strtok(buf, ","); tok && o.n_sample_N < 4; tok = strtok(NULL, ","))
       CHECK(e, cli_parse_i64("--sample-N", tok, &o.sample_N[o.n_sample_N++], e));
   }
+  if (v[APP_OPT_BENCH_ENGINE_N])
+    CHECK(e, cli_parse_i64("--engine-N", v[APP_OPT_BENCH_ENGINE_N], &o.engine_N, e));
+  if (v[APP_OPT_BENCH_ENGINE_ALPHA]) {
+    o.n_engine_alpha = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", v[APP_OPT_BENCH_ENGINE_ALPHA]);
+    for (char *tok = strtok(buf, ","); tok && o.n_engine_alpha < 4; tok = strtok(NULL, ","))
+      CHECK(e, cli_parse_f64("--engine-alpha", tok, &o.engine_alpha[o.n_engine_alpha++], e));
+  }
+  if (v[APP_OPT_BENCH_BIG_N])
+    CHECK(e, cli_parse_i64("--big-N", v[APP_OPT_BENCH_BIG_N], &o.big_N, e));
   return bench_run(&o, comm, e);
 }
 

@@ -22,6 +22,8 @@
 typedef struct run_scan {
   const config_t *c;
   output_t *out;
+  probes_worker_t worker; /* made by the group's first task (collective on the group) */
+  bool have_worker;
   task_result_t *held;
   int64_t n_held, cap_held;
 } run_scan_t;
@@ -38,9 +40,13 @@ static int run_scan_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader, t
     s->held = h;
     s->cap_held = cap;
   }
+  if (!s->have_worker) {
+    CHECK(e, probes_worker_init(&s->worker, s->c, group, NULL, e));
+    s->have_worker = true;
+  }
   task_result_t r;
   CHECK(e, task_result_init(&r, s->c, t, e));
-  int rc = probes_run_task(s->c, t, group, &r, stop, stop_ctx, e);
+  int rc = probes_run_task(&s->worker, t, &r, stop, stop_ctx, e);
   if (rc == 0 && is_leader) {
     s->held[s->n_held++] = r;
     return 0;
@@ -352,6 +358,8 @@ int app_run(const cli_args_t *a, MPI_Comm comm, err_t *e) {
       rc = scheduler_run(comm, s.group, s.tasks, s.n_tasks, s.c.checkpoint_every_seconds, &ops, s.p,
                          &s.st, e);
       run_scan_drop(&s.scan);
+      if (s.scan.have_worker)
+        probes_worker_free(&s.scan.worker);
     }
     if (s.out)
       rc = run_finish(&s, rc, comm, e);

@@ -9,6 +9,7 @@ const char *const config_probe_names[PROBE_KINDS] = {"train", "test", "feature"}
 static const char *const model_choices[] = {"rfhm", "hopfield", NULL};
 static const char *const coef_choices[] = {"pm1", "gaussian", NULL};
 static const char *const order_choices[] = {"random", "cyclic", NULL};
+static const char *const engine_choices[] = {"auto", "couplings", "overlaps", NULL};
 
 #define OFF(f) offsetof(config_t, f)
 
@@ -124,6 +125,16 @@ const key_def config_keys[CONFIG_N_KEYS] = {
      .type_text = "integer",
      .range_text = ">= 1",
      .help = "sweeps before a probe is given up (sweeps = -1)"},
+    {.name = "dynamics.engine",
+     .type = KT_ENUM,
+     .flags = K_RUNTIME,
+     .def = "auto",
+     .choices = engine_choices,
+     .off = OFF(engine),
+     .type_text = "auto, couplings or overlaps",
+     .range_text = "",
+     .help = "how fields are computed, never what they are: from J (couplings), from the "
+             "patterns without J (overlaps), or chosen per task by a measured cost model (auto)"},
     {.name = "retrieval_threshold",
      .type = KT_NUM,
      .def = "0.9",
@@ -188,6 +199,7 @@ _Static_assert(sizeof config_keys / sizeof config_keys[0] == CONFIG_N_KEYS,
                "CONFIG_N_KEYS must equal the number of entries in config_keys[]");
 _Static_assert(sizeof(model_kind) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(coef_kind) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(engine_kind) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(order_kind) == sizeof(int), "enums are stored as int");
 
 int config_key_index(const char *name) {

@@ -6,29 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bits of one (stream, row) sequence with the last Philox block kept, so that runs of
- * consecutive indices cost one call per 256 bits. */
-typedef struct bitcache {
-  const rng_addr_t *a;
-  uint64_t row, sub, block;
-  uint64_t w[4];
-} bitcache_t;
-
-static void bitcache_start(bitcache_t *b, const rng_addr_t *a, uint64_t row, uint64_t sub) {
-  b->a = a;
-  b->row = row;
-  b->sub = sub;
-  b->block = UINT64_MAX;
-}
-
-static int bitcache_sign(bitcache_t *b, uint64_t idx) {
-  if ((idx >> 8) != b->block) {
-    b->block = idx >> 8;
-    rng_block(b->a, b->row, b->sub, b->block, b->w);
-  }
-  return ((b->w[(idx >> 6) & 3] >> (idx & 63)) & 1u) ? 1 : -1;
-}
-
 int patterns_init(patterns_t *p, const config_t *c, task_t t, const int64_t *rows, int64_t nloc,
                   err_t *e) {
   int64_t ia, ib, ic;
@@ -50,10 +27,10 @@ int patterns_init(patterns_t *p, const config_t *c, task_t t, const int64_t *row
   a.stream = RNG_FEATURES;
   for (int64_t r = 0; r < nloc; r++) {
     int8_t *f = p->F + r * p->D;
-    bitcache_t bits;
-    bitcache_start(&bits, &a, (uint64_t)rows[r], 0);
+    rng_bits_t bits;
+    rng_bits_start(&bits, &a, (uint64_t)rows[r], 0);
     for (int64_t k = 0; k < p->D; k++)
-      f[k] = (int8_t)bitcache_sign(&bits, (uint64_t)k);
+      f[k] = (int8_t)rng_bits_sign(&bits, (uint64_t)k);
   }
   return 0;
 }
@@ -101,10 +78,10 @@ static int coefs_make(const patterns_t *p, examples_kind kind, const int64_t *id
       return ERR(e, ERR_RUNTIME, "out of memory drawing coefficient positions");
     }
     if (p->coef == COEF_PM1) {
-      bitcache_t signs;
-      bitcache_start(&signs, &a, nu, 1);
+      rng_bits_t signs;
+      rng_bits_start(&signs, &a, nu, 1);
       for (int64_t l = 0; l < p->L; l++)
-        v[l] = bitcache_sign(&signs, (uint64_t)l);
+        v[l] = rng_bits_sign(&signs, (uint64_t)l);
     } else {
       uint64_t w[4];
       for (int64_t l = 0; l < p->L; l++) {
@@ -121,7 +98,7 @@ static int coefs_make(const patterns_t *p, examples_kind kind, const int64_t *id
 
 /* sign(F[r] . c_q) for local row r, with a coin on 0. */
 static int example_value(const patterns_t *p, const coefs_t *cf, int64_t q, int64_t r,
-                         bitcache_t *tie, uint64_t nu) {
+                         rng_bits_t *tie, uint64_t nu) {
   const int8_t *f = p->F + r * p->D;
   const int32_t *v = cf->val + q * cf->L;
   int64_t x = 0;
@@ -137,7 +114,7 @@ static int example_value(const patterns_t *p, const coefs_t *cf, int64_t q, int6
     return 1;
   if (x < 0)
     return -1;
-  return bitcache_sign(tie, nu);
+  return rng_bits_sign(tie, nu);
 }
 
 /* Calls emit(ctx, r, q, value) for every local row r and example q of the list/range. */
@@ -149,10 +126,10 @@ static int examples_each(const patterns_t *p, examples_kind kind, const int64_t 
   if (p->model == MODEL_HOPFIELD) {
     a.stream = kind == EXAMPLES_TRAIN ? RNG_PATTERN_TRAIN : RNG_PATTERN_TEST;
     for (int64_t r = 0; r < p->nloc; r++) {
-      bitcache_t bits;
-      bitcache_start(&bits, &a, (uint64_t)p->rows[r], 0);
+      rng_bits_t bits;
+      rng_bits_start(&bits, &a, (uint64_t)p->rows[r], 0);
       for (int64_t q = 0; q < cnt; q++)
-        emit(ctx, r, q, bitcache_sign(&bits, (uint64_t)(idx ? idx[q] : nu0 + q)));
+        emit(ctx, r, q, rng_bits_sign(&bits, (uint64_t)(idx ? idx[q] : nu0 + q)));
     }
     return 0;
   }
@@ -161,8 +138,8 @@ static int examples_each(const patterns_t *p, examples_kind kind, const int64_t 
   rng_addr_t tie = p->addr;
   tie.stream = kind == EXAMPLES_TRAIN ? RNG_TIE_TRAIN : RNG_TIE_TEST;
   for (int64_t r = 0; r < p->nloc; r++) {
-    bitcache_t coins;
-    bitcache_start(&coins, &tie, (uint64_t)p->rows[r], 0);
+    rng_bits_t coins;
+    rng_bits_start(&coins, &tie, (uint64_t)p->rows[r], 0);
     for (int64_t q = 0; q < cnt; q++)
       emit(ctx, r, q, example_value(p, &cf, q, r, &coins, (uint64_t)(idx ? idx[q] : nu0 + q)));
   }
@@ -210,4 +187,48 @@ void patterns_features_i8(const patterns_t *p, const int64_t *k, int64_t n, int8
   for (int64_t q = 0; q < n; q++)
     for (int64_t r = 0; r < p->nloc; r++)
       out[q * ldo + p->rows[r]] = p->F[r * p->D + k[q]];
+}
+
+typedef struct {
+  uint64_t *X;
+  int64_t W, nu0;
+} bits_sink;
+
+static void emit_bit(void *ctx, int64_t r, int64_t q, int value) {
+  bits_sink *s = ctx;
+  uint64_t nu = (uint64_t)(s->nu0 + q);
+  s->X[(size_t)r * (size_t)s->W + (nu >> 6)] |= (uint64_t)(value < 0) << (nu & 63);
+}
+
+/* Hopfield: bit nu of the packed row is the complement of bit nu of the row's random sequence
+ * (rng_bits_sign: bit 1 is +1), so whole words are copied. */
+static void pack_hopfield(const patterns_t *p, uint64_t *X, int64_t W) {
+  rng_addr_t a = p->addr;
+  a.stream = RNG_PATTERN_TRAIN;
+  const int64_t words = (p->P + 63) / 64;
+  for (int64_t r = 0; r < p->nloc; r++) {
+    uint64_t *x = X + (size_t)r * (size_t)W, w[4];
+    for (int64_t k = 0; k < words; k++) {
+      if ((k & 3) == 0)
+        rng_block(&a, (uint64_t)p->rows[r], 0, (uint64_t)k >> 2, w);
+      x[k] = ~w[k & 3];
+    }
+    if (p->P & 63)
+      x[words - 1] &= (UINT64_C(1) << (p->P & 63)) - 1;
+  }
+}
+
+int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e) {
+  memset(X, 0, (size_t)p->nloc * (size_t)W * sizeof(uint64_t));
+  if (p->model == MODEL_HOPFIELD) {
+    pack_hopfield(p, X, W);
+    return 0;
+  }
+  const int64_t chunk = 4096; /* bounds the coefficient arrays of one pass */
+  for (int64_t nu0 = 0; nu0 < p->P; nu0 += chunk) {
+    bits_sink s = {X, W, nu0};
+    int64_t cnt = p->P - nu0 < chunk ? p->P - nu0 : chunk;
+    CHECK(e, examples_each(p, EXAMPLES_TRAIN, NULL, nu0, cnt, emit_bit, &s, e));
+  }
+  return 0;
 }

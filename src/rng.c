@@ -23,7 +23,7 @@ uint64_t rng_word(const rng_addr_t *a, uint64_t row, uint64_t sub, uint64_t idx)
 int rng_bit(const rng_addr_t *a, uint64_t row, uint64_t sub, uint64_t idx) {
   uint64_t w[4];
   rng_block(a, row, sub, idx >> 8, w);
-  return (int)((w[(idx >> 6) & 3] >> (idx & 63)) & 1u);
+  return rng_word_bit(w, idx);
 }
 
 int rng_distinct(const rng_addr_t *a, uint64_t row, uint64_t sub, int64_t k, int64_t n,

@@ -51,3 +51,39 @@ int64_t *kt_naive_J(const config_t *c, task_t t) {
   free(rows);
   return J;
 }
+
+int kt_run_task(const config_t *c, task_t t, MPI_Comm comm, kt_engine engine, overlaps_isa isa,
+                task_result_t *r, probes_stats_t *stats, err_t *e) {
+  engine_costs_t k;
+  engine_costs_default(&k);
+  if (engine == KT_AUTO_SWITCH) {
+    /* overlaps time = sweeps * rows * words ns; the J build = (n_probes + 0.5) sweeps' worth, so
+     * auto starts on overlaps and switches once the probes so far took that many sweeps */
+    int g;
+    MPI_Comm_size(comm, &g);
+    int64_t ia, ib, ic, n = 0;
+    config_point_coords(c, t.point, &ia, &ib, &ic);
+    for (int kk = 0; kk < PROBE_KINDS; kk++)
+      n += c->probes[kk];
+    const double N = (double)c->N, P = (double)config_P(c, ia), rows = N / g;
+    const double words = (double)((config_P(c, ia) + 63) / 64);
+    k = (engine_costs_t){.ns_word = 1.0};
+    k.sgemm_flops = 2.0 * N * N * P / (g * ((double)n + 0.5) * rows * words * 1e-9);
+  }
+  static const engine_kind kinds[] = {ENGINE_COUPLINGS, ENGINE_OVERLAPS, ENGINE_AUTO, ENGINE_AUTO};
+  probes_worker_t w;
+  CHECK(e, probes_worker_init(&w, c, comm, &k, e));
+  w.engine = kinds[engine];
+  if (isa < w.isa)
+    w.isa = isa;
+  int rc = probes_run_task(&w, t, r, NULL, NULL, e);
+  if (stats)
+    *stats = w.last;
+  probes_worker_free(&w);
+  return rc;
+}
+
+const char *kt_engine_name(kt_engine k) {
+  static const char *const names[] = {"couplings", "overlaps", "auto", "auto-switch"};
+  return names[k];
+}

@@ -384,7 +384,7 @@ static void test_canonical(void) {
                      "coefficients: pm1\n"
                      "samples: 10\n"
                      "probes:\n  train: 8\n  test: 2\n  feature: 8\n"
-                     "dynamics:\n  order: random\n  max_sweeps: 200\n"
+                     "dynamics:\n  order: random\n  max_sweeps: 200\n  engine: auto\n"
                      "retrieval_threshold: 0.9\n"
                      "seed: 1\n"
                      "checkpoint:\n  every_seconds: 300\n"
@@ -424,7 +424,7 @@ static void test_diff(void) {
   T_EQ_I(load(&b,
               "N: 200\nalpha: [0.1, 0.3]\nalpha_D: [0.1, 0.2]\nL: [1, 3]\nsamples: 3\n"
               "probes: {test: 8}\nparallel: {block_size: 32, group_size: 2}\n"
-              "checkpoint: {every_seconds: 5}\n",
+              "checkpoint: {every_seconds: 5}\ndynamics: {engine: couplings}\n",
               &e),
          0);
   char *diff = NULL;
@@ -433,8 +433,9 @@ static void test_diff(void) {
   T_CHECK(diff && strstr(diff, "N: 100 != 200\n"));
   T_CHECK(diff && strstr(diff, "alpha: [0.1, 0.2] != [0.1, 0.3]\n"));
   T_CHECK(diff && strstr(diff, "samples: 10 != 3\n"));
-  /* how the scan runs (group and block size, checkpoint period) may change on resume */
+  /* how the scan runs (group and block size, checkpoint period, engine) may change on resume */
   T_CHECK(diff && !strstr(diff, "parallel") && !strstr(diff, "checkpoint"));
+  T_CHECK(diff && !strstr(diff, "engine"));
   T_CHECK(diff && !strstr(diff, "probes"));
   free(diff);
   config_free(&b);

@@ -24,7 +24,7 @@ static double mean_overlap(MPI_Comm comm, const char *yaml, int k) {
     task_result_t r;
     err_t e;
     T_OK(&e, task_result_init(&r, &c, t, &e));
-    T_OK(&e, probes_run_task(&c, t, comm, &r, NULL, NULL, &e));
+    T_OK(&e, kt_run_task(&c, t, comm, KT_AUTO, OVERLAPS_AVX512, &r, NULL, &e));
     for (int64_t j = 0; j < r.n[k]; j++, n++)
       sum += r.m[k][j];
     task_result_free(&r);

@@ -16,6 +16,7 @@
 typedef enum { MODEL_RFHM = 0, MODEL_HOPFIELD = 1 } model_kind;
 typedef enum { COEF_PM1 = 0, COEF_GAUSSIAN = 1 } coef_kind;
 typedef enum { ORDER_RANDOM = 0, ORDER_CYCLIC = 1 } order_kind;
+typedef enum { ENGINE_AUTO = 0, ENGINE_COUPLINGS = 1, ENGINE_OVERLAPS = 2 } engine_kind;
 
 /* Probe kinds, in output order. */
 enum { PROBE_TRAIN = 0, PROBE_TEST = 1, PROBE_FEATURE = 2, PROBE_KINDS = 3 };
@@ -36,6 +37,7 @@ typedef struct config {
   int64_t probes[PROBE_KINDS]; /* n per kind */
   order_kind order;
   int64_t max_sweeps;
+  engine_kind engine; /* how fields are computed (never changes results) */
   double retrieval_threshold;
   uint64_t seed;
   double checkpoint_every_seconds;

@@ -1,8 +1,9 @@
 /* couplings: J = xi^T xi (Hebb rule, integer, zero diagonal, never divided by N), built by a worker
  * group with ScaLAPACK/PBLAS and kept in the layout the dynamics needs.
  *
- * Layout: a g x 1 BLACS grid on the group communicator, rows block-cyclic with block nb
- * (global row i lives on rank (i / nb) % g). Each rank holds full rows of J for its rows, stored
+ * Layout: a g x 1 BLACS grid on the group communicator, rows block-cyclic with block nb as in
+ * layout.h (global row i lives on rank (i / nb) % g). Each rank holds full rows of J for its rows,
+ * stored
  * column-major with leading dimension lld (ScaLAPACK's local layout): element (local row r,
  * column j) at J[r + j * lld]. Since J is symmetric, column j restricted to the local rows —
  * what a flip of spin j changes in the local fields — is contiguous.
@@ -15,6 +16,7 @@
 #define HOPSCAN_COUPLINGS_H
 
 #include "hopscan/err.h"
+#include "hopscan/layout.h"
 #include "hopscan/patterns.h"
 #include "hopscan/task.h"
 
@@ -25,36 +27,39 @@
 #define COUPLINGS_PANEL 512  /* PBLAS panel width (PILAENV) of the rank-k updates */
 
 typedef struct couplings {
-  int64_t N, nb;
-  int64_t P;     /* patterns J was built from (bounds |J_ij| <= P) */
-  int g, rank;   /* group size and rank in the group */
-  MPI_Comm comm; /* the group (not owned) */
-  int ctxt;      /* BLACS context (g x 1) */
-  int64_t nloc;  /* local rows */
-  int64_t lld;   /* leading dimension, max(1, nloc) */
-  int64_t *rows; /* [nloc] global index of each local row, increasing */
-  int elem;      /* bytes per entry: 2 (int16) or 4 (int32) */
-  void *J;       /* [lld * N] column-major, zero diagonal; NULL until built */
-  double t_gemm; /* seconds spent in PSGEMM (for bench) */
+  const layout_t *lay; /* row layout (not owned) */
+  int ctxt;            /* BLACS context of the group's g x 1 grid (not owned) */
+  int64_t P;           /* patterns J was built from (bounds |J_ij| <= P) */
+  int elem;            /* bytes per entry: 2 (int16) or 4 (int32) */
+  void *J;             /* [lld * N] column-major, zero diagonal; NULL until built */
+  double t_gemm;       /* seconds spent in PSGEMM (for bench) */
 } couplings_t;
 
-/* Sets up the layout of an N x N J with row block nb on `comm` (creates the BLACS grid).
- * Collective on comm. */
-int couplings_init(couplings_t *cp, int64_t N, int64_t nb, MPI_Comm comm, err_t *e);
-/* Frees J, the row list and the BLACS grid. Collective on the init communicator. */
+/* The g x 1 BLACS grid of a group, made once per group and reused for every J it builds.
+ * Collective on comm. couplings_grid_free is collective on the same group. */
+int couplings_grid_init(int *ctxt, MPI_Comm comm, err_t *e);
+void couplings_grid_free(int ctxt);
+
+/* Sets up an empty J on layout lay (block lay->nb) and BLACS grid ctxt. Rank-local. */
+void couplings_init(couplings_t *cp, const layout_t *lay, int ctxt);
+/* Frees J. Rank-local. */
 void couplings_free(couplings_t *cp);
 
 /* Builds J from the train examples of p (p must have been set up on cp->rows). Before each
  * pattern chunk the group decides with task_should_stop (stop may be NULL) and returns
- * ERR_STOPPED, J unbuilt, when any rank wants to stop. Collective on the init communicator. */
+ * ERR_STOPPED, J unbuilt, when any rank wants to stop. Collective on lay->comm. */
 int couplings_build(couplings_t *cp, const patterns_t *p, task_stop_fn stop, void *stop_ctx,
                     err_t *e);
 
 /* Entry (local row r, global column j). */
 static inline int32_t couplings_at(const couplings_t *cp, int64_t r, int64_t j) {
-  size_t k = (size_t)r + (size_t)j * (size_t)cp->lld;
+  size_t k = (size_t)r + (size_t)j * (size_t)cp->lay->lld;
   return cp->elem == 2 ? ((const int16_t *)cp->J)[k] : ((const int32_t *)cp->J)[k];
 }
+
+/* Energy H = -1/2 sum_{i != j} J_ij s_i s_j of a full state from the local rows, summed over the
+ * group (exact integer). Collective on lay->comm. */
+int64_t couplings_energy(const couplings_t *cp, const int8_t *s);
 
 /* Plain single-call SGEMM C = A A^T (A is n x k column-major, C n x n) from the BLAS hopscan
  * links: the reference the ScaLAPACK build is measured against in `hopscan bench`. */

@@ -51,6 +51,11 @@ int patterns_examples_f32(const patterns_t *p, examples_kind kind, int64_t nu0, 
 int patterns_examples_i8(const patterns_t *p, examples_kind kind, const int64_t *idx, int64_t n,
                          int8_t *out, int64_t ldo, err_t *e);
 
+/* All P train examples for the local rows, bit-packed: bit nu % 64 of word X[r * W + nu / 64] is
+ * 1 where example nu is -1 at row rows[r], 0 where it is +1 (and in the padding bits nu >= P).
+ * W >= ceil(P / 64). No float matrix is formed. */
+int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e);
+
 /* Feature columns k[0..n) for the local rows: out[q * ldo + rows[r]] = F[r][k[q]]. */
 void patterns_features_i8(const patterns_t *p, const int64_t *k, int64_t n, int8_t *out,
                           int64_t ldo);

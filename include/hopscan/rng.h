@@ -40,8 +40,36 @@ void rng_block(const rng_addr_t *a, uint64_t row, uint64_t sub, uint64_t word_bl
 /* Word `idx` of sequence (a, row, sub). */
 uint64_t rng_word(const rng_addr_t *a, uint64_t row, uint64_t sub, uint64_t idx);
 
-/* Bit `idx` of sequence (a, row, sub): 0 or 1. */
+/* Bit `idx` of sequence (a, row, sub): 0 or 1. Bit idx is bit (idx % 64) of word idx / 64, so
+ * word k of the sequence holds bits 64k .. 64k+63 (the one place this addressing is written). */
+static inline int rng_word_bit(const uint64_t w[4], uint64_t idx) {
+  return (int)((w[(idx >> 6) & 3] >> (idx & 63)) & 1u);
+}
 int rng_bit(const rng_addr_t *a, uint64_t row, uint64_t sub, uint64_t idx);
+
+/* The bits of one sequence (a, row, sub) with the last Philox block kept, so that runs of
+ * nearby indices cost one call per 256 bits. a must outlive the reader. */
+typedef struct rng_bits {
+  const rng_addr_t *a;
+  uint64_t row, sub, block;
+  uint64_t w[4];
+} rng_bits_t;
+
+static inline void rng_bits_start(rng_bits_t *b, const rng_addr_t *a, uint64_t row, uint64_t sub) {
+  b->a = a;
+  b->row = row;
+  b->sub = sub;
+  b->block = UINT64_MAX;
+}
+
+/* Bit idx of the sequence as a sign: +1 for 1, -1 for 0. */
+static inline int rng_bits_sign(rng_bits_t *b, uint64_t idx) {
+  if ((idx >> 8) != b->block) {
+    b->block = idx >> 8;
+    rng_block(b->a, b->row, b->sub, b->block, b->w);
+  }
+  return rng_word_bit(b->w, idx) ? 1 : -1;
+}
 
 /* Maps a random word to [0, n) (Lemire's multiply-high; bias below n / 2^64). n >= 1. */
 static inline uint64_t rng_below(uint64_t word, uint64_t n) {

@@ -1,0 +1,56 @@
+/* engine: the cost model that picks the dynamics engine of a task (dynamics.engine: auto).
+ *
+ * The engines compute the same fields (results never depend on the choice); they differ in cost:
+ *   couplings  build J, 2 N^2 P flop at the group's SGEMM rate, then O(N) per flip;
+ *   overlaps   no J; per probe one pass over the packed rows to set M, then per sweep N visits of
+ *              P/64 words each and per flip one pass of P/64 words.
+ * Sweeps are unknown in advance, so `auto` runs the overlaps engine and switches to building J
+ * (for the probes still to run) once the overlaps work spent reaches the estimated J build —
+ * the ski-rental rule: never worse than about twice the better engine — unless a single sweep of
+ * every probe already costs more than the build, in which case it builds J at once.
+ * The decisions use counts every rank of a group shares (sweeps, flips), never clocks, so the
+ * group agrees without communication.
+ *
+ * The constants are measured on the machine (engine_costs_measure, also printed by
+ * `hopscan bench`); engine_costs_default holds values measured on the reference machine of
+ * docs/benchmarks.md for `plan`. Not collective. */
+#ifndef HOPSCAN_ENGINE_H
+#define HOPSCAN_ENGINE_H
+
+#include "hopscan/config.h"
+#include "hopscan/err.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct engine_costs {
+  double sgemm_flops; /* flop/s of one rank's SGEMM (the J build runs at about this per rank) */
+  double ns_word;     /* overlaps: ns per 64-pattern word of one visit's masked sum */
+  double ns_flip;     /* overlaps: ns per word of one flip's (or one state row's) update */
+  double ns_jrow;     /* couplings: ns per local row of one flip's field update and per N^2/g
+                         entry of the initial fields */
+} engine_costs_t;
+
+void engine_costs_default(engine_costs_t *k);
+/* Measures the constants on this core (about 0.1 s). */
+int engine_costs_measure(engine_costs_t *k, err_t *e);
+
+/* Estimated seconds, for a group of g ranks and N neurons, P patterns, n_probes probes. */
+double engine_couplings_build_seconds(const engine_costs_t *k, int64_t N, int64_t P, int64_t g,
+                                      int64_t n_probes);
+double engine_overlaps_seconds(const engine_costs_t *k, int64_t N, int64_t P, int64_t g,
+                               int64_t n_states, int64_t sweeps, int64_t flips);
+double engine_couplings_run_seconds(const engine_costs_t *k, int64_t N, int64_t g, int64_t flips);
+
+/* The engine a task starts with under mode `mode` (auto decides, the others are kept). */
+engine_kind engine_start(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
+                         int64_t n_probes);
+
+/* Whether auto, having run `done` of n_probes probes on the overlaps engine with `sweeps` sweeps
+ * and `flips` flips in all, builds J for the rest. */
+bool engine_switch(const engine_costs_t *k, int64_t N, int64_t P, int64_t g, int64_t n_probes,
+                   int64_t done, int64_t sweeps, int64_t flips);
+
+const char *engine_name(engine_kind k);
+
+#endif

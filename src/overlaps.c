@@ -1,0 +1,361 @@
+#include "hopscan/overlaps.h"
+
+#include "hopscan/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define OVERLAPS_X86 1
+#include <immintrin.h>
+#else
+#define OVERLAPS_X86 0
+#endif
+
+/* ---- kernels ---------------------------------------------------------------------------------
+ * msum:  sum of M[nu] over the set bits nu of a packed row x[0..W).
+ * axpy:  M[nu] += (bit nu of x set ? -c : c) for every nu < P (the SIMD versions also touch the
+ *        padding entries up to 64 W, which are never read with a set bit; their int32 lanes wrap,
+ *        which the vector instructions define).
+ * Each accumulation block of `flush` words adds at most 64 flush values of magnitude <= N to one
+ * int32 lane, and flush is chosen so that this stays below 2^31. */
+
+static int64_t msum_portable(const uint64_t *x, const int32_t *M, int64_t W, int64_t flush) {
+  int64_t total = 0;
+  for (int64_t k0 = 0; k0 < W; k0 += flush) {
+    int64_t k1 = k0 + flush < W ? k0 + flush : W;
+    int32_t acc = 0;
+    for (int64_t k = k0; k < k1; k++) {
+      const uint64_t b = x[k];
+      const int32_t *m = M + 64 * k;
+      for (int t = 0; t < 64; t++)
+        acc += m[t] & -(int32_t)((b >> t) & 1u);
+    }
+    total += acc;
+  }
+  return total;
+}
+
+static void axpy_portable(int32_t *M, const uint64_t *x, int64_t P, int32_t c) {
+  for (int64_t nu = 0; nu < P; nu++)
+    M[nu] += ((x[nu >> 6] >> (nu & 63)) & 1u) ? -c : c;
+}
+
+#if OVERLAPS_X86
+__attribute__((target("avx2"))) static int64_t msum_avx2(const uint64_t *x, const int32_t *M,
+                                                         int64_t W, int64_t flush) {
+  /* lane t of a group of 8 tests bit t: shift it to the sign bit, then arithmetic-shift it out */
+  const __m256i shl = _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24);
+  int64_t total = 0;
+  for (int64_t k0 = 0; k0 < W; k0 += flush) {
+    int64_t k1 = k0 + flush < W ? k0 + flush : W;
+    __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+    for (int64_t k = k0; k < k1; k++) {
+      const uint64_t b = x[k];
+      const int32_t *m = M + 64 * k;
+      for (int g = 0; g < 8; g += 2) {
+        __m256i v0 = _mm256_set1_epi32((int32_t)((b >> (8 * g)) & 0xffu));
+        __m256i v1 = _mm256_set1_epi32((int32_t)((b >> (8 * g + 8)) & 0xffu));
+        __m256i k0m = _mm256_srai_epi32(_mm256_sllv_epi32(v0, shl), 31);
+        __m256i k1m = _mm256_srai_epi32(_mm256_sllv_epi32(v1, shl), 31);
+        a0 = _mm256_add_epi32(
+            a0, _mm256_and_si256(k0m, _mm256_loadu_si256((const __m256i *)(m + 8 * g))));
+        a1 = _mm256_add_epi32(
+            a1, _mm256_and_si256(k1m, _mm256_loadu_si256((const __m256i *)(m + 8 * g + 8))));
+      }
+    }
+    __m256i s = _mm256_add_epi32(a0, a1);
+    __m256i lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(s));
+    __m256i hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(s, 1));
+    __m256i w = _mm256_add_epi64(lo, hi);
+    int64_t q[4];
+    _mm256_storeu_si256((__m256i *)q, w);
+    total += q[0] + q[1] + q[2] + q[3];
+  }
+  return total;
+}
+
+__attribute__((target("avx2"))) static void axpy_avx2(int32_t *M, const uint64_t *x, int64_t W,
+                                                      int32_t c) {
+  const __m256i shl = _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24);
+  const __m256i vc = _mm256_set1_epi32(c), v2c = _mm256_set1_epi32(2 * c);
+  for (int64_t k = 0; k < W; k++) {
+    const uint64_t b = x[k];
+    int32_t *m = M + 64 * k;
+    for (int g = 0; g < 8; g++) {
+      __m256i v = _mm256_set1_epi32((int32_t)((b >> (8 * g)) & 0xffu));
+      __m256i km = _mm256_srai_epi32(_mm256_sllv_epi32(v, shl), 31);
+      __m256i mm = _mm256_loadu_si256((const __m256i *)(m + 8 * g));
+      mm = _mm256_sub_epi32(_mm256_add_epi32(mm, vc), _mm256_and_si256(km, v2c));
+      _mm256_storeu_si256((__m256i *)(m + 8 * g), mm);
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) static int64_t msum_avx512(const uint64_t *x, const int32_t *M,
+                                                              int64_t W, int64_t flush) {
+  int64_t total = 0;
+  for (int64_t k0 = 0; k0 < W; k0 += flush) {
+    int64_t k1 = k0 + flush < W ? k0 + flush : W;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t k = k0; k < k1; k++) {
+      const uint64_t b = x[k];
+      const int32_t *m = M + 64 * k;
+      a0 = _mm512_mask_add_epi32(a0, (__mmask16)b, a0, _mm512_loadu_si512(m));
+      a1 = _mm512_mask_add_epi32(a1, (__mmask16)(b >> 16), a1, _mm512_loadu_si512(m + 16));
+      a2 = _mm512_mask_add_epi32(a2, (__mmask16)(b >> 32), a2, _mm512_loadu_si512(m + 32));
+      a3 = _mm512_mask_add_epi32(a3, (__mmask16)(b >> 48), a3, _mm512_loadu_si512(m + 48));
+    }
+    __m512i s = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
+    __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(s));
+    __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(s, 1));
+    total += _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
+  }
+  return total;
+}
+
+__attribute__((target("avx512f"))) static void axpy_avx512(int32_t *M, const uint64_t *x, int64_t W,
+                                                           int32_t c) {
+  const __m512i vc = _mm512_set1_epi32(c), v2c = _mm512_set1_epi32(2 * c);
+  for (int64_t k = 0; k < W; k++) {
+    const uint64_t b = x[k];
+    int32_t *m = M + 64 * k;
+    for (int g = 0; g < 4; g++) {
+      __m512i mm = _mm512_add_epi32(_mm512_loadu_si512(m + 16 * g), vc);
+      mm = _mm512_mask_sub_epi32(mm, (__mmask16)(b >> (16 * g)), mm, v2c);
+      _mm512_storeu_si512(m + 16 * g, mm);
+    }
+  }
+}
+#endif
+
+overlaps_isa overlaps_best_isa(void) {
+#if OVERLAPS_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    return OVERLAPS_AVX512;
+  if (__builtin_cpu_supports("avx2"))
+    return OVERLAPS_AVX2;
+#endif
+  return OVERLAPS_PORTABLE;
+}
+
+const char *overlaps_isa_name(overlaps_isa isa) {
+  static const char *const names[] = {"portable", "avx2", "avx512"};
+  return names[isa];
+}
+
+static int64_t msum(const overlaps_t *o, const uint64_t *x) {
+#if OVERLAPS_X86
+  if (o->isa == OVERLAPS_AVX512)
+    return msum_avx512(x, o->M, o->W, o->flush);
+  if (o->isa == OVERLAPS_AVX2)
+    return msum_avx2(x, o->M, o->W, o->flush);
+#endif
+  return msum_portable(x, o->M, o->W, o->flush);
+}
+
+static void axpy(overlaps_t *o, const uint64_t *x, int32_t c) {
+#if OVERLAPS_X86
+  if (o->isa == OVERLAPS_AVX512) {
+    axpy_avx512(o->M, x, o->W, c);
+    return;
+  }
+  if (o->isa == OVERLAPS_AVX2) {
+    axpy_avx2(o->M, x, o->W, c);
+    return;
+  }
+#endif
+  axpy_portable(o->M, x, o->P, c);
+}
+
+/* ---- engine ------------------------------------------------------------------------------- */
+
+static int64_t words_per_row(int64_t P) {
+  return ((P + 63) / 64 + 7) / 8 * 8;
+}
+
+double overlaps_bytes(int64_t nloc, int64_t P) {
+  double W = (double)words_per_row(P);
+  return (double)nloc * W * 8.0 + W * 64.0 * 4.0 + W * 8.0;
+}
+
+/* 64-byte aligned zeroed array of n * size bytes. */
+static int alloc_aligned(void **p, size_t n, size_t size, const char *what, err_t *e) {
+  size_t bytes;
+  if (!util_mul_size(n, size, &bytes))
+    return ERR(e, ERR_RUNTIME, "%s: size overflow", what);
+  bytes = (bytes + 63) / 64 * 64;
+  *p = aligned_alloc(64, bytes ? bytes : 64);
+  if (!*p)
+    return ERR(e, ERR_RUNTIME, "out of memory for %s (%zu bytes)", what, bytes);
+  memset(*p, 0, bytes);
+  return 0;
+}
+
+int overlaps_init(overlaps_t *o, const layout_t *lay, int64_t P, err_t *e) {
+  memset(o, 0, sizeof *o);
+  if (lay->N > OVERLAPS_MAX_N)
+    return ERR(e, ERR_USAGE, "the overlaps engine supports N <= %lld (N = %lld)",
+               (long long)OVERLAPS_MAX_N, (long long)lay->N);
+  o->lay = lay;
+  o->P = P;
+  o->W = words_per_row(P);
+  o->flush = (INT64_C(2147483647) / (64 * lay->N));
+  o->isa = overlaps_best_isa();
+  int rc = alloc_aligned((void **)&o->X, (size_t)lay->lld * (size_t)o->W, sizeof(uint64_t),
+                         "packed patterns", e);
+  if (!rc)
+    rc = alloc_aligned((void **)&o->M, (size_t)o->W * 64, sizeof(int32_t), "overlaps", e);
+  if (!rc)
+    rc = alloc_aligned((void **)&o->row, (size_t)o->W, sizeof(uint64_t), "pattern row", e);
+  if (rc)
+    overlaps_free(o);
+  return rc;
+}
+
+void overlaps_free(overlaps_t *o) {
+  free(o->X);
+  free(o->M);
+  free(o->row);
+  o->X = o->row = NULL;
+  o->M = NULL;
+}
+
+int overlaps_build(overlaps_t *o, const patterns_t *p, err_t *e) {
+  if (p->P != o->P || p->nloc != o->lay->nloc)
+    return ERR(e, ERR_RUNTIME, "overlaps_build: patterns for P = %lld, engine for P = %lld",
+               (long long)p->P, (long long)o->P);
+  CHECK(e, patterns_train_packed(p, o->X, o->W, e));
+  return 0;
+}
+
+static int64_t popcount_row(const uint64_t *x, int64_t W) {
+  int64_t n = 0;
+  for (int64_t k = 0; k < W; k++)
+    n += __builtin_popcountll(x[k]);
+  return n;
+}
+
+int overlaps_set_state(overlaps_t *o, const int8_t *s, err_t *e) {
+  const layout_t *lay = o->lay;
+  memset(o->M, 0, (size_t)o->W * 64 * sizeof(int32_t));
+  for (int64_t r = 0; r < lay->nloc; r++)
+    axpy(o, o->X + (size_t)r * (size_t)o->W, s[lay->rows[r]]);
+  if (lay->g > 1) {
+    int count;
+    CHECK(e, util_to_int(o->P, &count, "patterns", e));
+    if (MPI_Allreduce(MPI_IN_PLACE, o->M, count, MPI_INT32_T, MPI_SUM, lay->comm) != MPI_SUCCESS)
+      return ERR(e, ERR_RUNTIME, "MPI_Allreduce of the overlaps failed");
+  }
+  /* the padding entries hold junk on ranks with no rows' worth of updates or after the sum;
+   * only nu < P enters T, and no set bit reads the rest */
+  o->T = 0;
+  for (int64_t nu = 0; nu < o->P; nu++)
+    o->T += o->M[nu];
+  return 0;
+}
+
+int64_t overlaps_field(overlaps_t *o, const int8_t *s, int64_t r) {
+  const int64_t i = o->lay->rows[r];
+  o->n_visits++;
+  return o->T - 2 * msum(o, o->X + (size_t)r * (size_t)o->W) - o->P * (int64_t)s[i];
+}
+
+static int64_t engine_scan(void *ctx, const dynamics_t *d, const int8_t *s, int64_t q,
+                           int64_t cur) {
+  (void)q;
+  overlaps_t *o = ctx;
+  const int64_t nloc = o->lay->nloc;
+  while (cur < nloc) {
+    if (cur + 1 < nloc) { /* the next row is a random jump: start its first lines early */
+      const char *nx = (const char *)(o->X + (size_t)d->lorder[cur + 1] * (size_t)o->W);
+      __builtin_prefetch(nx);
+      __builtin_prefetch(nx + 64);
+      __builtin_prefetch(nx + 128);
+      __builtin_prefetch(nx + 192);
+    }
+    int64_t r = d->lorder[cur];
+    int64_t h = overlaps_field(o, s, r);
+    if (s[o->lay->rows[r]] > 0 ? h < 0 : h > 0)
+      break;
+    cur++;
+  }
+  return cur;
+}
+
+static int engine_flip(void *ctx, const int8_t *s, int64_t q, int64_t j, err_t *e) {
+  (void)q;
+  overlaps_t *o = ctx;
+  const layout_t *lay = o->lay;
+  const uint64_t *x;
+  if (lay->g == 1) {
+    x = o->X + (size_t)j * (size_t)o->W; /* one rank: local row r is spin r */
+  } else {
+    int owner = layout_owner(lay, j), count;
+    if (owner == lay->rank) {
+      int64_t r = 0, lo = 0, hi = lay->nloc; /* rows are increasing: bisect for j */
+      while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (lay->rows[mid] < j)
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+      r = lo;
+      memcpy(o->row, o->X + (size_t)r * (size_t)o->W, (size_t)o->W * sizeof(uint64_t));
+    }
+    CHECK(e, util_to_int(o->W, &count, "pattern row words", e));
+    if (MPI_Bcast(o->row, count, MPI_UINT64_T, owner, lay->comm) != MPI_SUCCESS)
+      return ERR(e, ERR_RUNTIME, "MPI_Bcast of a flipped spin's pattern row failed");
+    x = o->row;
+  }
+  /* xi_nu(j) s_j changed by 2 s_j xi_nu(j) (s_j the new value) */
+  const int32_t c = 2 * (int32_t)s[j];
+  axpy(o, x, c);
+  o->T += (int64_t)c * (o->P - 2 * popcount_row(x, o->W));
+  o->n_flips++;
+  return 0;
+}
+
+dyn_engine_t overlaps_engine(overlaps_t *o) {
+  return (dyn_engine_t){.scan = engine_scan, .flip = engine_flip, .ctx = o};
+}
+
+int overlaps_measure(double *ns_word, double *ns_flip, err_t *e) {
+  const int64_t W = 512, rows = 64; /* 32768 patterns: M (128 KiB) in L2, rows streamed */
+  uint64_t *X = NULL;
+  int32_t *M = NULL;
+  int rc = alloc_aligned((void **)&X, (size_t)(W * rows), sizeof(uint64_t), "bench rows", e);
+  if (!rc)
+    rc = alloc_aligned((void **)&M, (size_t)(W * 64), sizeof(int32_t), "bench overlaps", e);
+  if (rc) {
+    free(X);
+    return rc;
+  }
+  uint64_t z = 0x9e3779b97f4a7c15u;
+  for (int64_t k = 0; k < W * rows; k++) {
+    z ^= z << 13, z ^= z >> 7, z ^= z << 17;
+    X[k] = z;
+  }
+  overlaps_t o = {.P = W * 64, .W = W, .flush = 1024, .X = X, .M = M, .isa = overlaps_best_isa()};
+  volatile int64_t sink = 0;
+  double best_v = 1e30, best_f = 1e30;
+  for (int rep = 0; rep < 5; rep++) {
+    double t0 = util_now();
+    for (int64_t r = 0; r < rows * 4; r++)
+      sink += msum(&o, X + (size_t)(r % rows) * (size_t)W);
+    double t1 = util_now();
+    for (int64_t r = 0; r < rows; r++)
+      axpy(&o, X + (size_t)r * (size_t)W, (r & 1) ? 2 : -2);
+    double t2 = util_now();
+    best_v = (t1 - t0) < best_v ? t1 - t0 : best_v;
+    best_f = (t2 - t1) < best_f ? t2 - t1 : best_f;
+  }
+  (void)sink;
+  *ns_word = best_v * 1e9 / (double)(rows * 4 * W);
+  *ns_flip = best_f * 1e9 / (double)(rows * W);
+  free(X);
+  free(M);
+  return 0;
+}
