@@ -10,8 +10,8 @@ check "... naming the option" grep -q -- "--N needs a value" err.txt
 "$HOPSCAN" bench --bogus >out.txt 2>err.txt
 check "bench --bogus exits 2" test $? -eq 2
 check "... naming it" grep -q -- "unknown option '--bogus'" err.txt
-"$HOPSCAN" bench --N 160 --alpha 0.5 --probes 4 --sample-N 120 --engine-N 300 \
-  --engine-alpha 0.1,0.6 --big-N 400 >out.txt 2>err.txt
+"$HOPSCAN" bench --N 160 --alpha 0.5 --probes 4 --sample-N 120 --engine-N 1000 \
+  --engine-alpha 0.1,0.6 --big-N 1000 >out.txt 2>err.txt
 check "a tiny bench runs (exit 0)" test $? -eq 0
 check "... and reports identical fast and textbook results" grep -q "identical results 8/8" out.txt
 check "... and the SGEMM ratio" grep -q "PSGEMM / SGEMM" out.txt
