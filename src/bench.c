@@ -81,10 +81,10 @@ static int bench_build(const config_t *c, MPI_Comm comm, err_t *e) {
   CHECK(e, layout_init(&lay, N, c->block_size, comm, e));
   TRY(e, rc, couplings_grid_init(&ctxt, comm, e), out_cp);
   couplings_init(&cp, &lay, ctxt);
-  TRY(e, rc, patterns_init(&p, c, t, lay.rows, lay.nloc, e), out_cp);
+  TRY(e, rc, task_patterns_init(&p, c, t, lay.rows, lay.nloc, e), out_cp);
   MPI_Barrier(comm);
   double t0 = util_now();
-  TRY(e, rc, couplings_build(&cp, &p, NULL, NULL, e), out_p);
+  TRY(e, rc, couplings_build(&cp, &p, NULL, e), out_p);
   double t_build = util_now() - t0, t_gemm = cp.t_gemm;
   MPI_Allreduce(MPI_IN_PLACE, &t_build, 1, MPI_DOUBLE, MPI_MAX, comm);
   MPI_Allreduce(MPI_IN_PLACE, &t_gemm, 1, MPI_DOUBLE, MPI_MAX, comm);
@@ -95,7 +95,7 @@ static int bench_build(const config_t *c, MPI_Comm comm, err_t *e) {
     TRY(e, rc, util_alloc((void **)&rows, (size_t)N, sizeof(int64_t), "rows", e), ref_out);
     for (int64_t i = 0; i < N; i++)
       rows[i] = i;
-    TRY(e, rc, patterns_init(&pa, c, t, rows, N, e), ref_out);
+    TRY(e, rc, task_patterns_init(&pa, c, t, rows, N, e), ref_out);
     rc = util_alloc((void **)&X, (size_t)N, (size_t)P * sizeof(float), "bench X", e);
     if (!rc)
       rc = util_alloc((void **)&C, (size_t)N, (size_t)N * sizeof(float), "bench C", e);
@@ -149,8 +149,8 @@ static int bench_dynamics(const config_t *c, bool textbook, err_t *e) {
   TRY(e, rc, couplings_grid_init(&ctxt, MPI_COMM_SELF, e), out_cp);
   couplings_init(&cp, &lay, ctxt);
   fields_init(&f, &cp);
-  TRY(e, rc, patterns_init(&p, c, t, lay.rows, lay.nloc, e), out_cp);
-  TRY(e, rc, couplings_build(&cp, &p, NULL, NULL, e), out_p);
+  TRY(e, rc, task_patterns_init(&p, c, t, lay.rows, lay.nloc, e), out_cp);
+  TRY(e, rc, couplings_build(&cp, &p, NULL, e), out_p);
   rng_addr_t addr = {.seed = c->seed};
   TRY(e, rc, dynamics_init(&d, &lay, c->order, c->max_sweeps, addr, e), out_p);
   /* Starts: n train examples with 20% of the spins flipped (work for the dynamics). */
@@ -266,7 +266,7 @@ static int bench_overlaps(const config_t *c, err_t *e) {
   int8_t *S = NULL, *s = NULL;
   int64_t *idx = NULL;
   CHECK(e, layout_init(&lay, N, c->block_size, MPI_COMM_SELF, e));
-  TRY(e, rc, patterns_init(&p, c, t, lay.rows, lay.nloc, e), out);
+  TRY(e, rc, task_patterns_init(&p, c, t, lay.rows, lay.nloc, e), out);
   have_p = true;
   TRY(e, rc, overlaps_init(&o, &lay, p.P, e), out);
   have_o = true;
@@ -380,7 +380,7 @@ static int timed_task(const config_t *c, MPI_Comm comm, engine_kind engine, cons
 }
 
 static bool same_results(const task_result_t *a, const task_result_t *b) {
-  for (int k = 0; k < PROBE_KINDS; k++)
+  for (int k = 0; k < a->n_kinds; k++)
     if (memcmp(a->m[k], b->m[k], (size_t)a->n[k] * sizeof(float)) != 0 ||
         memcmp(a->sweeps[k], b->sweeps[k], (size_t)a->n[k] * sizeof(int32_t)) != 0)
       return false;

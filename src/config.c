@@ -16,6 +16,20 @@ void config_init(config_t *c) {
   c->model = MODEL_RFHM;
   c->coefficients = COEF_PM1;
   c->order = ORDER_RANDOM;
+  config_derive_kinds(c);
+}
+
+void config_derive_kinds(config_t *c) {
+  static const char *const base[] = {"train", "test", "feature"};
+  c->n_kinds = 0;
+  for (int k = 0; k < 3; k++) {
+    probe_kind_t *d = &c->kinds[c->n_kinds++];
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", base[k]);
+    d->family = (probe_family)k;
+    d->size = 1;
+    d->rng_id = (uint32_t)k;
+  }
 }
 
 void config_free(config_t *c) {
@@ -146,13 +160,13 @@ int64_t config_P(const config_t *c, int64_t ia) {
 }
 
 int64_t config_D(const config_t *c, int64_t ib) {
-  if (c->model == MODEL_HOPFIELD)
+  if (!model_defs[c->model].features)
     return 0;
   return llround(c->alpha_D[ib] * (double)c->N);
 }
 
 int64_t config_L_eff(const config_t *c, int64_t ib, int64_t ic) {
-  if (c->model == MODEL_HOPFIELD)
+  if (!model_defs[c->model].features)
     return 0;
   return c->L[ic] == 0 ? config_D(c, ib) : c->L[ic];
 }

@@ -4,8 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-const char *const config_probe_names[PROBE_KINDS] = {"train", "test", "feature"};
-
 static const char *const model_choices[] = {"rfhm", "hopfield", NULL};
 static const char *const coef_choices[] = {"pm1", "gaussian", NULL};
 static const char *const order_choices[] = {"random", "cyclic", NULL};
@@ -210,7 +208,7 @@ int config_key_index(const char *name) {
 }
 
 bool config_key_used(const key_def *k, const config_t *c) {
-  return !(c->model == MODEL_HOPFIELD && (k->flags & K_RFHM_ONLY));
+  return !(!model_defs[c->model].features && (k->flags & K_RFHM_ONLY));
 }
 
 void config_key_format(strbuf_t *b, const key_def *k, const config_t *c) {

@@ -560,7 +560,9 @@ static int fill_defaults(ctx_t *x) {
       im = k;
   if (!x->slot[im].present)
     c->model = MODEL_RFHM;
-  bool hop = c->model == MODEL_HOPFIELD;
+  /* hop: the model has no features (model table), so the feature keys are absent and feature
+   * probes are 0 */
+  bool hop = !model_defs[c->model].features;
   char missing[256] = "";
   int first_missing = -1;
   for (int k = 0; k < CONFIG_N_KEYS; k++) {
@@ -568,10 +570,12 @@ static int fill_defaults(ctx_t *x) {
     slot_t *sl = &x->slot[k];
     if (hop && (d->flags & K_RFHM_ONLY) && sl->present)
       return fail(x, sl->key_pos, d->name,
-                  "not used by model hopfield (remove it, or set model: "
-                  "rfhm)");
+                  "not used by model %s (remove it, or set model: "
+                  "rfhm)",
+                  model_defs[c->model].name);
     if (hop && (d->flags & K_ZERO_HOPFIELD) && sl->present && *FIELD(c, d->off, int64_t) != 0)
-      return fail(x, sl->val_pos, d->name, "must be 0 for model hopfield (it has no features)");
+      return fail(x, sl->val_pos, d->name, "must be 0 for model %s (it has no features)",
+                  model_defs[c->model].name);
     if (sl->present)
       continue;
     bool required = (d->flags & K_REQUIRED) && !(hop && (d->flags & K_RFHM_ONLY));
@@ -655,7 +659,7 @@ static int validate(ctx_t *x) {
     }
   }
   int64_t Dmin = INT64_MAX, jmin = 0;
-  if (c->model == MODEL_RFHM) {
+  if (model_defs[c->model].features) {
     for (int64_t j = 0; j < c->n_alpha_D; j++) {
       double a = c->alpha_D[j];
       snprintf(key, sizeof key, "alpha_D[%lld]", (long long)j);
@@ -700,7 +704,7 @@ static int validate(ctx_t *x) {
                 (long long)c->probes[PROBE_TRAIN], (long long)Pmin, (long long)imin, av);
   }
   int64_t total = 0;
-  for (int k = 0; k < PROBE_KINDS; k++)
+  for (int k = 0; k < c->n_kinds; k++)
     total += c->probes[k];
   if (total == 0)
     return fail(x, value_pos_or(x, "probes.train", x->root_pos), "probes",
@@ -767,6 +771,7 @@ int config_load_string(config_t *c, const char *text, size_t len, const char *na
   }
   TRY(e, rc, walk_mapping(&x, root, ""), out);
   TRY(e, rc, fill_defaults(&x), out);
+  config_derive_kinds(c);
   TRY(e, rc, validate(&x), out);
   c->path = strdup(name);
   if (!c->path)

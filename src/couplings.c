@@ -45,8 +45,7 @@ void couplings_free(couplings_t *cp) {
   cp->J = NULL;
 }
 
-int couplings_build(couplings_t *cp, const patterns_t *p, task_stop_fn stop, void *stop_ctx,
-                    err_t *e) {
+int couplings_build(couplings_t *cp, const patterns_t *p, const kstop_t *stop, err_t *e) {
   int rc = 0;
   float *C = NULL, *X = NULL;
   const layout_t *lay = cp->lay;
@@ -71,7 +70,7 @@ int couplings_build(couplings_t *cp, const patterns_t *p, task_stop_fn stop, voi
   cp->t_gemm = 0;
   cp->P = P;
   for (int64_t nu0 = 0; nu0 < P; nu0 += chunk) {
-    if (task_should_stop(lay->comm, stop, stop_ctx)) {
+    if (kstop_agree(lay->comm, stop)) {
       rc = ERR_STOPPED;
       goto out;
     }

@@ -192,8 +192,8 @@ static int output_handle_init(output_t *o, const char *path, const config_t *c, 
   o->file = o->dxpl = -1;
   for (int v = 0; v < OUTPUT_MAX_VARS; v++)
     o->dset[v] = -1;
-  for (int k = 0; k < PROBE_KINDS; k++)
-    o->n[k] = c->probes[k];
+  for (int k = 0; k < PROBE_KINDS_MAX; k++)
+    o->n[k] = k < c->n_kinds ? c->probes[k] : 0;
   o->lock_fd = -1;
   o->A = c->n_alpha;
   o->B = c->n_alpha_D;
@@ -325,7 +325,7 @@ static int output_epoch_rows(const output_t *o, const task_result_t *res, int64_
                    "%s: result for task (point %lld, sample %lld) has %lld %s probes (%s %s), "
                    "the file %lld",
                    o->path, (long long)r->task.point, (long long)r->task.sample, (long long)r->n[k],
-                   config_probe_names[k], var->name, var->def->row(r, k) ? "set" : "missing",
+                   var->kind_name, var->name, var->def->row(r, k) ? "set" : "missing",
                    (long long)o->n[k]);
     }
     rows[i].tid = r->task.point * o->S + r->task.sample;
@@ -406,7 +406,7 @@ int output_write_epoch(output_t *o, const task_result_t *res, int64_t nres, err_
   char *buf = NULL;
   uint8_t *ones = NULL;
   int64_t nmax = 1;
-  for (int k = 0; k < PROBE_KINDS; k++)
+  for (int k = 0; k < PROBE_KINDS_MAX; k++)
     if (o->n[k] > nmax)
       nmax = o->n[k];
   size_t nr = (size_t)(nres > 0 ? nres : 1);

@@ -243,7 +243,7 @@ static void output_aux_coords(const output_schema_t *s, const output_var_t *v, c
 static int output_var_attrs(hid_t d, const output_schema_t *s, const output_var_t *v,
                             const char *path, err_t *e) {
   char text[400];
-  snprintf(text, sizeof text, v->def->long_name, v->kind >= 0 ? config_probe_names[v->kind] : "");
+  snprintf(text, sizeof text, v->def->long_name, v->kind_name);
   CHECK(e, output_put_str(d, "long_name", text, path, e));
   if (v->def->units)
     CHECK(e, output_put_str(d, "units", v->def->units, path, e));
@@ -315,7 +315,7 @@ static int output_root_attrs(hid_t f, const config_t *c, int nranks, const char 
   if (!rc)
     rc = output_put_str(f, "config_sha256", hex, path, e);
   if (!rc)
-    rc = output_put_str(f, "model", c->model == MODEL_HOPFIELD ? "hopfield" : "rfhm", path, e);
+    rc = output_put_str(f, "model", model_defs[c->model].name, path, e);
   if (!rc)
     rc = output_put_num(f, "N", H5T_STD_I64LE, H5T_NATIVE_INT64, &N, path, e);
   if (!rc)

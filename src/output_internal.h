@@ -23,7 +23,7 @@ struct output {
   int rank, size;
   char *path;
   int64_t A, B, C, S, points, tasks;
-  int64_t n[PROBE_KINDS];
+  int64_t n[PROBE_KINDS_MAX]; /* probes per kind (0 beyond the config's kinds) */
   double threshold;
   output_schema_t schema;
   hid_t file, dxpl;

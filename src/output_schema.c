@@ -46,6 +46,12 @@ static const void *row_m(const task_result_t *r, int kind) {
 static const void *row_sweeps(const task_result_t *r, int kind) {
   return r->sweeps[kind];
 }
+static const void *row_m_components(const task_result_t *r, int kind) {
+  return r->m_components[kind];
+}
+static bool has_components(const probe_kind_t *k) {
+  return k->components;
+}
 
 /* ---- the table ------------------------------------------------------------------------------ */
 
@@ -81,6 +87,12 @@ const output_var_def_t output_var_defs[] = {
    .role = ROLE_RESULT, .per_kind = true, .has_fill = true, .fill = -2,
    .long_name = "sweeps with a flip before the fixed point, %s probes (-1: max_sweeps hit)",
    .row = row_sweeps},
+  {.name = "m_components_%s", .type = OUT_F32, .rank = 5, .dims = {SAMPLES, DIM_PROBE},
+   .role = ROLE_RESULT, .per_kind = true, .applies = has_components, .has_fill = true,
+   .fill = NAN,
+   .long_name = "mean over the components of |overlap| of the fixed point with the component, "
+                "%s probes",
+   .units = "1", .row = row_m_components},
   /* bookkeeping */
   {.name = "done", .type = OUT_U8, .rank = 4, .dims = {SAMPLES}, .role = ROLE_DONE,
    .long_name = "1 once the values of this sample are final (others are recomputed on resume)"},
@@ -103,8 +115,8 @@ const int output_n_var_defs = (int)(sizeof output_var_defs / sizeof output_var_d
 
 /* ---- expansion ------------------------------------------------------------------------------ */
 
-void output_var_name(const output_var_def_t *d, int kind, char *buf, size_t len) {
-  snprintf(buf, len, d->name, d->per_kind && kind >= 0 ? config_probe_names[kind] : "");
+void output_var_name(const output_var_def_t *d, const char *kind, char *buf, size_t len) {
+  snprintf(buf, len, d->name, d->per_kind && kind ? kind : "");
 }
 
 static const output_var_def_t *probe_axis_def(void) {
@@ -118,7 +130,7 @@ static const output_var_def_t *probe_axis_def(void) {
 static int64_t dim_info(const config_t *c, output_dim_t dim, int kind, char *name, size_t len) {
   static const char *const names[] = {"alpha", "alpha_D", "L", "sample"};
   if (dim == DIM_PROBE) {
-    output_var_name(probe_axis_def(), kind, name, len);
+    output_var_name(probe_axis_def(), c->kinds[kind].name, name, len);
     return c->probes[kind];
   }
   snprintf(name, len, "%s", names[dim]);
@@ -135,12 +147,14 @@ static int add_var(const config_t *c, const output_var_def_t *d, int kind, outpu
   v->kind = d->per_kind ? kind : -1;
   v->rank = d->rank;
   v->source = -1;
-  output_var_name(d, kind, v->name, sizeof v->name);
+  if (d->per_kind)
+    snprintf(v->kind_name, sizeof v->kind_name, "%s", c->kinds[kind].name);
+  output_var_name(d, v->kind_name, v->name, sizeof v->name);
   for (int i = 0; i < d->rank; i++)
     v->shape[i] = dim_info(c, d->dims[i], kind, v->dim_names[i], sizeof v->dim_names[i]);
   if (d->role == ROLE_SUMMARY) {
     char src[64];
-    snprintf(src, sizeof src, d->source, config_probe_names[kind]);
+    snprintf(src, sizeof src, d->source, v->kind_name);
     v->source = output_schema_find(s, src);
     if (v->source < 0)
       return -1;
@@ -152,8 +166,8 @@ int output_schema_build(const config_t *c, output_schema_t *s) {
   s->nvars = 0;
   for (int i = 0; i < output_n_var_defs; i++) {
     const output_var_def_t *d = &output_var_defs[i];
-    for (int k = 0; k < (d->per_kind ? PROBE_KINDS : 1); k++) {
-      if (d->per_kind && (c->probes[k] <= 0 || (d->applies && !d->applies(k))))
+    for (int k = 0; k < (d->per_kind ? c->n_kinds : 1); k++) {
+      if (d->per_kind && (c->probes[k] <= 0 || (d->applies && !d->applies(&c->kinds[k]))))
         continue; /* a kind with no probes has no variables */
       if (add_var(c, d, k, s) != 0)
         return -1;
@@ -211,8 +225,7 @@ void output_schema_print_json(const output_schema_t *s, FILE *f) {
   for (int i = 0; i < s->nvars; i++) {
     const output_var_t *v = &s->var[i];
     char lname[400];
-    snprintf(lname, sizeof lname, v->def->long_name,
-             v->kind >= 0 ? config_probe_names[v->kind] : "");
+    snprintf(lname, sizeof lname, v->def->long_name, v->kind_name);
     fprintf(f, "  {\"name\": ");
     json_str(f, v->name);
     fprintf(f, ", \"type\": \"%s\", \"role\": \"%s\", \"dims\": [", output_type_name(v->def->type),

@@ -79,7 +79,7 @@ static int output_status_meta(hid_t f, const char *path, output_status_t *st, co
   if (output_schema_build(c, s) != 0)
     return ERR(e, ERR_RUNTIME, "%s: the output schema does not fit its table", path);
   CHECK(e, output_status_check_vars(f, s, path, e));
-  st->hopfield = c->model == MODEL_HOPFIELD;
+  st->hopfield = !model_defs[c->model].features; /* no feature axes */
   st->A = c->n_alpha;
   st->B = c->n_alpha_D;
   st->C = c->n_L;

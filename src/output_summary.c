@@ -64,7 +64,7 @@ static int output_summarize_batch(output_t *o, const int64_t *mine, int64_t cnt,
 
 int output_summarize(output_t *o, const int64_t *pts, int64_t npts, err_t *e) {
   int64_t nmax = 0;
-  for (int k = 0; k < PROBE_KINDS; k++)
+  for (int k = 0; k < PROBE_KINDS_MAX; k++)
     if (o->n[k] > nmax)
       nmax = o->n[k];
   if (npts == 0 || nmax == 0)

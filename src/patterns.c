@@ -6,33 +6,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-int patterns_init(patterns_t *p, const config_t *c, task_t t, const int64_t *rows, int64_t nloc,
-                  err_t *e) {
-  int64_t ia, ib, ic;
-  config_point_coords(c, t.point, &ia, &ib, &ic);
-  p->model = c->model;
-  p->coef = c->coefficients;
-  p->N = c->N;
-  p->P = config_P(c, ia);
-  p->D = c->model == MODEL_RFHM ? config_D(c, ib) : 0;
-  p->L = c->model == MODEL_RFHM ? config_L_eff(c, ib, ic) : 0;
-  p->addr = (rng_addr_t){.seed = c->seed, .sample = (uint64_t)t.sample, .point = (uint64_t)t.point};
-  p->nloc = nloc;
-  p->rows = rows;
-  p->F = NULL;
-  if (p->model != MODEL_RFHM)
-    return 0;
-  CHECK(e, util_alloc((void **)&p->F, (size_t)nloc, (size_t)p->D, "feature rows", e));
+static int rfhm_init_rows(patterns_t *p, err_t *e) {
+  CHECK(e, util_alloc((void **)&p->F, (size_t)p->nloc, (size_t)p->D, "feature rows", e));
   rng_addr_t a = p->addr;
   a.stream = RNG_FEATURES;
-  for (int64_t r = 0; r < nloc; r++) {
+  for (int64_t r = 0; r < p->nloc; r++) {
     int8_t *f = p->F + r * p->D;
     rng_bits_t bits;
-    rng_bits_start(&bits, &a, (uint64_t)rows[r], 0);
+    rng_bits_start(&bits, &a, (uint64_t)p->rows[r], 0);
     for (int64_t k = 0; k < p->D; k++)
       f[k] = (int8_t)rng_bits_sign(&bits, (uint64_t)k);
   }
   return 0;
+}
+
+static int hopfield_init_rows(patterns_t *p, err_t *e) {
+  (void)p;
+  (void)e;
+  return 0;
+}
+
+int patterns_init(patterns_t *p, const patterns_spec_t *spec, const int64_t *rows, int64_t nloc,
+                  err_t *e) {
+  p->model = spec->model;
+  p->coef = spec->coef;
+  p->N = spec->N;
+  p->P = spec->P;
+  p->D = model_defs[spec->model].features ? spec->D : 0;
+  p->L = model_defs[spec->model].features ? spec->L : 0;
+  p->addr = spec->addr;
+  p->nloc = nloc;
+  p->rows = rows;
+  p->F = NULL;
+  return model_defs[p->model].init_rows(p, e);
 }
 
 void patterns_free(patterns_t *p) {
@@ -120,19 +126,23 @@ static int example_value(const patterns_t *p, const coefs_t *cf, int64_t q, int6
 /* Calls emit(ctx, r, q, value) for every local row r and example q of the list/range. */
 typedef void (*emit_fn)(void *ctx, int64_t r, int64_t q, int value);
 
-static int examples_each(const patterns_t *p, examples_kind kind, const int64_t *idx, int64_t nu0,
-                         int64_t cnt, emit_fn emit, void *ctx, err_t *e) {
+static int hopfield_examples(const patterns_t *p, bool test, const int64_t *idx, int64_t nu0,
+                             int64_t cnt, emit_fn emit, void *ctx, err_t *e) {
+  (void)e;
   rng_addr_t a = p->addr;
-  if (p->model == MODEL_HOPFIELD) {
-    a.stream = kind == EXAMPLES_TRAIN ? RNG_PATTERN_TRAIN : RNG_PATTERN_TEST;
-    for (int64_t r = 0; r < p->nloc; r++) {
-      rng_bits_t bits;
-      rng_bits_start(&bits, &a, (uint64_t)p->rows[r], 0);
-      for (int64_t q = 0; q < cnt; q++)
-        emit(ctx, r, q, rng_bits_sign(&bits, (uint64_t)(idx ? idx[q] : nu0 + q)));
-    }
-    return 0;
+  a.stream = test ? RNG_PATTERN_TEST : RNG_PATTERN_TRAIN;
+  for (int64_t r = 0; r < p->nloc; r++) {
+    rng_bits_t bits;
+    rng_bits_start(&bits, &a, (uint64_t)p->rows[r], 0);
+    for (int64_t q = 0; q < cnt; q++)
+      emit(ctx, r, q, rng_bits_sign(&bits, (uint64_t)(idx ? idx[q] : nu0 + q)));
   }
+  return 0;
+}
+
+static int rfhm_examples(const patterns_t *p, bool test, const int64_t *idx, int64_t nu0,
+                         int64_t cnt, emit_fn emit, void *ctx, err_t *e) {
+  examples_kind kind = test ? EXAMPLES_TEST : EXAMPLES_TRAIN;
   coefs_t cf;
   CHECK(e, coefs_make(p, kind, idx, nu0, cnt, &cf, e));
   rng_addr_t tie = p->addr;
@@ -145,6 +155,11 @@ static int examples_each(const patterns_t *p, examples_kind kind, const int64_t 
   }
   coefs_free(&cf);
   return 0;
+}
+
+static int examples_each(const patterns_t *p, examples_kind kind, const int64_t *idx, int64_t nu0,
+                         int64_t cnt, emit_fn emit, void *ctx, err_t *e) {
+  return model_defs[p->model].examples(p, kind == EXAMPLES_TEST, idx, nu0, cnt, emit, ctx, e);
 }
 
 typedef struct {
@@ -220,8 +235,8 @@ static void pack_hopfield(const patterns_t *p, uint64_t *X, int64_t W) {
 
 int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e) {
   memset(X, 0, (size_t)p->nloc * (size_t)W * sizeof(uint64_t));
-  if (p->model == MODEL_HOPFIELD) {
-    pack_hopfield(p, X, W);
+  if (model_defs[p->model].pack_train) {
+    model_defs[p->model].pack_train(p, X, W);
     return 0;
   }
   const int64_t chunk = 4096; /* bounds the coefficient arrays of one pass */
@@ -232,3 +247,20 @@ int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e)
   }
   return 0;
 }
+
+/* The model table (model.h): each model's axes, allowed probe families and pattern generator. */
+const model_def_t model_defs[MODEL_COUNT] = {
+    [MODEL_RFHM] = {.name = "rfhm",
+                    .features = true,
+                    .kinds = 1u << PROBE_TRAIN | 1u << PROBE_TEST | 1u << PROBE_FEATURE |
+                             1u << PROBE_MIXTURE,
+                    .init_rows = rfhm_init_rows,
+                    .examples = rfhm_examples,
+                    .pack_train = NULL},
+    [MODEL_HOPFIELD] = {.name = "hopfield",
+                        .features = false,
+                        .kinds = 1u << PROBE_TRAIN | 1u << PROBE_TEST | 1u << PROBE_MIXTURE,
+                        .init_rows = hopfield_init_rows,
+                        .examples = hopfield_examples,
+                        .pack_train = pack_hopfield},
+};

@@ -24,7 +24,7 @@
 
 static int64_t plan_total_probes(const config_t *c) {
   int64_t n = 0;
-  for (int k = 0; k < PROBE_KINDS; k++)
+  for (int k = 0; k < c->n_kinds; k++)
     n += c->probes[k];
   return n;
 }

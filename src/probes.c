@@ -11,49 +11,169 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Which examples/features each probe starts from: train examples and features are drawn without
- * replacement (stream RNG_PROBE_PICK, row = kind); test probes use fresh examples 0..n-1. */
-static int pick_probes(const config_t *c, const patterns_t *p, int64_t *idx[PROBE_KINDS],
-                       err_t *e) {
+/* ---- probe families: the table --------------------------------------------------------------
+ * What the probes of one kind start from: for probe q, components idx[q * width + j] with signs
+ * sign[q * width + j] (width 1 and sign +1 except for mixtures). */
+typedef struct pick {
+  int width;
+  int64_t *idx;
+  int8_t *sign;
+} pick_t;
+
+typedef struct family_def {
+  /* Draws the n probes' components of kind k (addressed by the counter-based generator). */
+  int (*pick)(const patterns_t *p, const probe_kind_t *k, int64_t n, pick_t *pk, err_t *e);
+  /* Fills the local rows of the n start states S[q * N + i] and, for families with components,
+   * of the n * width component vectors C[(q * width + j) * N + i]. */
+  int (*start)(const patterns_t *p, const pick_t *pk, int64_t n, int8_t *S, int8_t *C, int64_t N,
+               err_t *e);
+} family_def_t;
+
+static int pick_alloc(pick_t *pk, int64_t n, int width, err_t *e) {
+  pk->width = width;
+  CHECK(e, util_alloc((void **)&pk->idx, (size_t)n * (size_t)width, sizeof(int64_t),
+                      "probe indices", e));
+  CHECK(e, util_alloc((void **)&pk->sign, (size_t)n * (size_t)width, 1, "probe signs", e));
+  memset(pk->sign, 1, (size_t)n * (size_t)width);
+  return 0;
+}
+
+/* n distinct of `range` (stream RNG_PROBE_PICK, row = the kind's rng id). */
+static int pick_distinct(const patterns_t *p, const probe_kind_t *k, int64_t n, int64_t range,
+                         pick_t *pk, err_t *e) {
+  CHECK(e, pick_alloc(pk, n, 1, e));
+  if (n > range)
+    return ERR(e, ERR_USAGE, "%lld %s probes but only %lld to choose from", (long long)n, k->name,
+               (long long)range);
   rng_addr_t a = p->addr;
   a.stream = RNG_PROBE_PICK;
-  const int64_t range[PROBE_KINDS] = {p->P, 0, p->D};
-  for (int k = 0; k < PROBE_KINDS; k++) {
-    int64_t n = c->probes[k];
-    CHECK(e, util_alloc((void **)&idx[k], (size_t)n, sizeof(int64_t), "probe indices", e));
-    if (k == PROBE_TEST) {
-      for (int64_t q = 0; q < n; q++)
-        idx[k][q] = q;
-    } else if (n > range[k]) {
-      return ERR(e, ERR_USAGE, "%lld %s probes but only %lld to choose from", (long long)n,
-                 config_probe_names[k], (long long)range[k]);
-    } else if (rng_distinct(&a, (uint64_t)k, 0, n, range[k], idx[k]) != 0) {
-      return ERR(e, ERR_RUNTIME, "out of memory drawing probe indices");
-    }
+  if (rng_distinct(&a, k->rng_id, 0, n, range, pk->idx) != 0)
+    return ERR(e, ERR_RUNTIME, "out of memory drawing probe indices");
+  return 0;
+}
+
+static int pick_train(const patterns_t *p, const probe_kind_t *k, int64_t n, pick_t *pk, err_t *e) {
+  return pick_distinct(p, k, n, p->P, pk, e);
+}
+
+static int pick_feature(const patterns_t *p, const probe_kind_t *k, int64_t n, pick_t *pk,
+                        err_t *e) {
+  return pick_distinct(p, k, n, p->D, pk, e);
+}
+
+/* Test probes: fresh examples 0..n-1. */
+static int pick_test(const patterns_t *p, const probe_kind_t *k, int64_t n, pick_t *pk, err_t *e) {
+  (void)p;
+  (void)k;
+  CHECK(e, pick_alloc(pk, n, 1, e));
+  for (int64_t q = 0; q < n; q++)
+    pk->idx[q] = q;
+  return 0;
+}
+
+/* The components mixtures are made of: features for models with features, else stored patterns. */
+static int64_t mixture_range(const patterns_t *p) {
+  return model_defs[p->model].features ? p->D : p->P;
+}
+
+/* Mixture probe q of size n: n distinct components (stream RNG_MIXTURE, row q, sub 2n) with sign
+ * bits (row q, sub 2n + 1). */
+static int pick_mixture(const patterns_t *p, const probe_kind_t *k, int64_t n, pick_t *pk,
+                        err_t *e) {
+  const int w = k->size;
+  const int64_t range = mixture_range(p);
+  CHECK(e, pick_alloc(pk, n, w, e));
+  if (w > range)
+    return ERR(e, ERR_USAGE, "%s probes need %d components but only %lld exist", k->name, w,
+               (long long)range);
+  rng_addr_t a = p->addr;
+  a.stream = RNG_MIXTURE;
+  for (int64_t q = 0; q < n; q++) {
+    if (rng_distinct(&a, (uint64_t)q, 2 * (uint64_t)w, w, range, pk->idx + q * w) != 0)
+      return ERR(e, ERR_RUNTIME, "out of memory drawing mixture components");
+    rng_bits_t bits;
+    rng_bits_start(&bits, &a, (uint64_t)q, 2 * (uint64_t)w + 1);
+    for (int j = 0; j < w; j++)
+      pk->sign[q * w + j] = (int8_t)rng_bits_sign(&bits, (uint64_t)j);
   }
   return 0;
 }
 
-/* Full start states of every probe (n_total x N): each rank fills its rows, a sum over the group
- * assembles them (every entry has exactly one owner). */
-static int start_states(const config_t *c, const patterns_t *p, int64_t *idx[PROBE_KINDS],
-                        int8_t *S, int64_t ntot, MPI_Comm group, err_t *e) {
+static int start_train(const patterns_t *p, const pick_t *pk, int64_t n, int8_t *S, int8_t *C,
+                       int64_t N, err_t *e) {
+  (void)C;
+  return patterns_examples_i8(p, EXAMPLES_TRAIN, pk->idx, n, S, N, e);
+}
+
+static int start_test(const patterns_t *p, const pick_t *pk, int64_t n, int8_t *S, int8_t *C,
+                      int64_t N, err_t *e) {
+  (void)C;
+  return patterns_examples_i8(p, EXAMPLES_TEST, pk->idx, n, S, N, e);
+}
+
+static int start_feature(const patterns_t *p, const pick_t *pk, int64_t n, int8_t *S, int8_t *C,
+                         int64_t N, err_t *e) {
+  (void)C;
+  (void)e;
+  patterns_features_i8(p, pk->idx, n, S, N);
+  return 0;
+}
+
+/* sign(sum_j eps_j v_j) on the local rows; the sum of an odd number of +-1 is never 0. */
+static int start_mixture(const patterns_t *p, const pick_t *pk, int64_t n, int8_t *S, int8_t *C,
+                         int64_t N, err_t *e) {
+  const int w = pk->width;
+  if (model_defs[p->model].features)
+    patterns_features_i8(p, pk->idx, n * w, C, N);
+  else
+    CHECK(e, patterns_examples_i8(p, EXAMPLES_TRAIN, pk->idx, n * w, C, N, e));
+  for (int64_t q = 0; q < n; q++)
+    for (int64_t r = 0; r < p->nloc; r++) {
+      const int64_t i = p->rows[r];
+      int sum = 0;
+      for (int j = 0; j < w; j++)
+        sum += pk->sign[q * w + j] * C[(q * w + j) * N + i];
+      S[q * N + i] = (int8_t)(sum > 0 ? 1 : -1);
+    }
+  return 0;
+}
+
+static const family_def_t families[PROBE_FAMILIES] = {
+    [PROBE_TRAIN] = {.pick = pick_train, .start = start_train},
+    [PROBE_TEST] = {.pick = pick_test, .start = start_test},
+    [PROBE_FEATURE] = {.pick = pick_feature, .start = start_feature},
+    [PROBE_MIXTURE] = {.pick = pick_mixture, .start = start_mixture},
+};
+
+/* Full start states of every probe (ntot x N) and the component vectors of kinds with components
+ * (after them, ncomp x N), kind by kind in the config's order: each rank fills its rows, a sum
+ * over the group assembles them (every entry has exactly one owner). */
+static int start_states(const config_t *c, const patterns_t *p, int8_t *S, int64_t ntot,
+                        int64_t ncomp, MPI_Comm group, err_t *e) {
   const int64_t N = c->N;
-  memset(S, 0, (size_t)ntot * (size_t)N);
-  int8_t *row = S;
-  CHECK(e, patterns_examples_i8(p, EXAMPLES_TRAIN, idx[PROBE_TRAIN], c->probes[PROBE_TRAIN], row, N,
-                                e));
-  row += c->probes[PROBE_TRAIN] * N;
-  CHECK(e,
-        patterns_examples_i8(p, EXAMPLES_TEST, idx[PROBE_TEST], c->probes[PROBE_TEST], row, N, e));
-  row += c->probes[PROBE_TEST] * N;
-  if (c->probes[PROBE_FEATURE] > 0)
-    patterns_features_i8(p, idx[PROBE_FEATURE], c->probes[PROBE_FEATURE], row, N);
+  memset(S, 0, (size_t)(ntot + ncomp) * (size_t)N);
+  int8_t *row = S, *comp = S + ntot * N;
+  for (int k = 0; k < c->n_kinds; k++) {
+    const int64_t n = c->probes[k];
+    if (n <= 0)
+      continue;
+    const family_def_t *f = &families[c->kinds[k].family];
+    pick_t pk = {0, NULL, NULL};
+    int rc = f->pick(p, &c->kinds[k], n, &pk, e);
+    if (!rc)
+      rc = f->start(p, &pk, n, row, comp, N, e);
+    free(pk.idx);
+    free(pk.sign);
+    CHECK(e, rc);
+    row += n * N;
+    if (c->kinds[k].components)
+      comp += n * c->kinds[k].size * N;
+  }
   int size;
   MPI_Comm_size(group, &size);
   if (size > 1) {
     int count;
-    CHECK(e, util_to_int(ntot * N, &count, "probe states", e));
+    CHECK(e, util_to_int((ntot + ncomp) * N, &count, "probe states", e));
     if (MPI_Allreduce(MPI_IN_PLACE, S, count, MPI_INT8_T, MPI_SUM, group) != MPI_SUCCESS)
       return ERR(e, ERR_RUNTIME, "MPI_Allreduce of probe states failed");
   }
@@ -105,14 +225,30 @@ typedef struct run {
   probes_worker_t *w;
   task_result_t *r;
   int64_t ntot;
-  int8_t *S;      /* [ntot][N] start states */
+  int64_t ncomp;
+  int8_t *S;      /* [ntot][N] start states, then [ncomp][N] component vectors */
   int8_t *s;      /* [N] running state */
   int *kind;      /* [ntot] probe kind of state q */
   int64_t *index; /* [ntot] probe index within its kind */
+  int64_t *comp;  /* [ntot] row of the probe's first component in S (kinds with components) */
   dynamics_t d;
-  task_stop_fn stop;
-  void *stop_ctx;
+  kstop_t stop;
 } run_t;
+
+/* Mean over the probe's components of |overlap of s with the component|. */
+static float components_overlap(const run_t *x, int64_t q) {
+  const int64_t N = x->w->c->N;
+  const int w = x->w->c->kinds[x->kind[q]].size;
+  int64_t sum = 0;
+  for (int j = 0; j < w; j++) {
+    const int8_t *v = x->S + (x->comp[q] + j) * N;
+    int64_t dot = 0;
+    for (int64_t i = 0; i < N; i++)
+      dot += (int64_t)x->s[i] * v[i];
+    sum += dot < 0 ? -dot : dot;
+  }
+  return (float)((double)sum / ((double)N * (double)w));
+}
 
 /* Runs probe q from its start state on engine eng (its state q - q0), records m and sweeps. */
 static int run_probe(run_t *x, const dyn_engine_t *eng, int64_t q, int64_t q0, err_t *e) {
@@ -120,13 +256,16 @@ static int run_probe(run_t *x, const dyn_engine_t *eng, int64_t q, int64_t q0, e
   const int8_t *s0 = x->S + q * N;
   memcpy(x->s, s0, (size_t)N);
   int64_t sweeps = 0, flips0 = x->d.n_flips;
-  uint64_t probe_id = ((uint64_t)x->kind[q] << 32) | (uint64_t)x->index[q];
+  const probe_kind_t *kind = &x->w->c->kinds[x->kind[q]];
+  uint64_t probe_id = ((uint64_t)kind->rng_id << 32) | (uint64_t)x->index[q];
   CHECK(e, dynamics_run(&x->d, eng, x->s, q - q0, probe_id, &sweeps, e));
   int64_t dot = 0;
   for (int64_t i = 0; i < N; i++)
     dot += (int64_t)x->s[i] * s0[i];
   x->r->m[x->kind[q]][x->index[q]] = (float)((double)dot / (double)N);
   x->r->sweeps[x->kind[q]][x->index[q]] = (int32_t)sweeps;
+  if (kind->components)
+    x->r->m_components[x->kind[q]][x->index[q]] = components_overlap(x, q);
   x->w->last.sweeps += sweeps < 0 ? x->w->c->max_sweeps : sweeps + 1;
   x->w->last.flips += x->d.n_flips - flips0;
   return 0;
@@ -151,7 +290,7 @@ static int run_overlaps(run_t *x, const patterns_t *p, bool auto_mode, int64_t *
     if (auto_mode && engine_switch(&w->costs, N, p->P, g, x->ntot, done, w->last.sweeps - sweeps0,
                                    w->last.flips - flips0))
       break;
-    if (task_should_stop(w->group, x->stop, x->stop_ctx)) {
+    if (kstop_agree(w->group, &x->stop)) {
       rc = ERR_STOPPED;
       goto out;
     }
@@ -173,12 +312,12 @@ static int run_couplings(run_t *x, const patterns_t *p, int64_t q0, err_t *e) {
   fields_init(&f, &cp);
   int rc = 0;
   double t0 = util_now();
-  TRY(e, rc, couplings_build(&cp, p, x->stop, x->stop_ctx, e), out);
+  TRY(e, rc, couplings_build(&cp, p, &x->stop, e), out);
   w->last.t_build += util_now() - t0;
   TRY(e, rc, fields_set_states(&f, x->S + q0 * w->c->N, x->ntot - q0, e), out);
   dyn_engine_t eng = fields_engine(&f);
   for (int64_t q = q0; q < x->ntot; q++) {
-    if (task_should_stop(w->group, x->stop, x->stop_ctx)) {
+    if (kstop_agree(w->group, &x->stop)) {
       rc = ERR_STOPPED;
       goto out;
     }
@@ -196,31 +335,36 @@ static void run_free(run_t *x) {
   free(x->s);
   free(x->kind);
   free(x->index);
+  free(x->comp);
 }
 
 static int run_setup(run_t *x, const patterns_t *p, err_t *e) {
   const config_t *c = x->w->c;
   const int64_t N = c->N;
-  int64_t *idx[PROBE_KINDS] = {NULL, NULL, NULL};
-  int rc = 0;
   x->ntot = 0;
-  for (int k = 0; k < PROBE_KINDS; k++)
+  x->ncomp = 0;
+  for (int k = 0; k < c->n_kinds; k++) {
     x->ntot += c->probes[k];
-  TRY(e, rc, pick_probes(c, p, idx, e), out);
-  TRY(e, rc, util_alloc((void **)&x->S, (size_t)x->ntot, (size_t)N, "probe start states", e), out);
-  TRY(e, rc, util_alloc((void **)&x->s, (size_t)N, 1, "probe state", e), out);
-  TRY(e, rc, util_alloc((void **)&x->kind, (size_t)x->ntot, sizeof(int), "probe kinds", e), out);
-  TRY(e, rc, util_alloc((void **)&x->index, (size_t)x->ntot, sizeof(int64_t), "probe ids", e), out);
-  TRY(e, rc, start_states(c, p, idx, x->S, x->ntot, x->w->group, e), out);
-  for (int k = 0, q = 0; k < PROBE_KINDS; k++)
+    if (c->kinds[k].components)
+      x->ncomp += c->probes[k] * c->kinds[k].size;
+  }
+  CHECK(e, util_alloc((void **)&x->S, (size_t)(x->ntot + x->ncomp), (size_t)N, "probe start states",
+                      e));
+  CHECK(e, util_alloc((void **)&x->s, (size_t)N, 1, "probe state", e));
+  CHECK(e, util_alloc((void **)&x->kind, (size_t)x->ntot, sizeof(int), "probe kinds", e));
+  CHECK(e, util_alloc((void **)&x->index, (size_t)x->ntot, sizeof(int64_t), "probe ids", e));
+  CHECK(e, util_alloc((void **)&x->comp, (size_t)x->ntot, sizeof(int64_t), "probe components", e));
+  CHECK(e, start_states(c, p, x->S, x->ntot, x->ncomp, x->w->group, e));
+  int64_t q = 0, comp = x->ntot;
+  for (int k = 0; k < c->n_kinds; k++)
     for (int64_t j = 0; j < c->probes[k]; j++, q++) {
       x->kind[q] = k;
       x->index[q] = j;
+      x->comp[q] = c->kinds[k].components ? comp : -1;
+      if (c->kinds[k].components)
+        comp += c->kinds[k].size;
     }
-out:
-  for (int k = 0; k < PROBE_KINDS; k++)
-    free(idx[k]);
-  return rc;
+  return 0;
 }
 
 int probes_run_task(probes_worker_t *w, task_t t, task_result_t *r, task_stop_fn stop,
@@ -229,10 +373,10 @@ int probes_run_task(probes_worker_t *w, task_t t, task_result_t *r, task_stop_fn
   int rc = 0;
   double t0 = util_now();
   memset(&w->last, 0, sizeof w->last);
-  run_t x = {.w = w, .r = r, .stop = stop, .stop_ctx = stop_ctx};
+  run_t x = {.w = w, .r = r, .stop = {stop, stop_ctx}};
   patterns_t p;
   bool have_d = false;
-  CHECK(e, patterns_init(&p, c, t, w->lay.rows, w->lay.nloc, e));
+  CHECK(e, task_patterns_init(&p, c, t, w->lay.rows, w->lay.nloc, e));
   TRY(e, rc, run_setup(&x, &p, e), out);
   rng_addr_t addr = {.seed = c->seed, .sample = (uint64_t)t.sample, .point = (uint64_t)t.point};
   TRY(e, rc, dynamics_init(&x.d, &w->lay, c->order, c->max_sweeps, addr, e), out);

@@ -30,7 +30,7 @@ int64_t *kt_naive_J(const config_t *c, task_t t) {
   patterns_t p;
   err_t e;
   err_init(&e);
-  if (patterns_init(&p, c, t, rows, N, &e) != 0) {
+  if (task_patterns_init(&p, c, t, rows, N, &e) != 0) {
     fprintf(stderr, "%s\n", e.msg);
     MPI_Abort(MPI_COMM_WORLD, 3);
   }
@@ -63,7 +63,7 @@ int kt_run_task(const config_t *c, task_t t, MPI_Comm comm, kt_engine engine, ov
     MPI_Comm_size(comm, &g);
     int64_t ia, ib, ic, n = 0;
     config_point_coords(c, t.point, &ia, &ib, &ic);
-    for (int kk = 0; kk < PROBE_KINDS; kk++)
+    for (int kk = 0; kk < c->n_kinds; kk++)
       n += c->probes[kk];
     const double N = (double)c->N, P = (double)config_P(c, ia), rows = N / g;
     const double words = (double)((config_P(c, ia) + 63) / 64);

@@ -64,10 +64,12 @@ static int64_t compare_engines(MPI_Comm world, const config_t *c, task_t t, cons
         continue;
       }
       int64_t bad = 0;
-      for (int kk = 0; kk < PROBE_KINDS; kk++)
+      for (int kk = 0; kk < r.n_kinds; kk++)
         for (int64_t j = 0; j < r.n[kk]; j++)
           bad += memcmp(&r.m[kk][j], &ref.m[kk][j], sizeof(float)) != 0 ||
-                 r.sweeps[kk][j] != ref.sweeps[kk][j];
+                 r.sweeps[kk][j] != ref.sweeps[kk][j] ||
+                 (r.m_components[kk] &&
+                  memcmp(&r.m_components[kk][j], &ref.m_components[kk][j], sizeof(float)) != 0);
       if (bad) {
         fprintf(stderr, "%s point %lld: engine %s/%s on %d rank(s): %lld probes differ\n", what,
                 (long long)t.point, kt_engine_name(cases[k].engine),
@@ -77,7 +79,7 @@ static int64_t compare_engines(MPI_Comm world, const config_t *c, task_t t, cons
       task_result_free(&r);
     }
   if (have_ref) {
-    for (int kk = 0; kk < PROBE_KINDS; kk++)
+    for (int kk = 0; kk < ref.n_kinds; kk++)
       for (int64_t j = 0; j < ref.n[kk]; j++)
         moved += ref.sweeps[kk][j] != 0;
     task_result_free(&ref);

@@ -51,8 +51,8 @@ static void check_couplings(MPI_Comm world, int64_t N, int64_t P, int64_t nb, co
     T_OK(&e, layout_init(&lay, N, nb, comm, &e));
     T_OK(&e, couplings_grid_init(&ctxt, comm, &e));
     couplings_init(&cp, &lay, ctxt);
-    T_OK(&e, patterns_init(&p, &c, t, lay.rows, lay.nloc, &e));
-    T_OK(&e, couplings_build(&cp, &p, NULL, NULL, &e));
+    T_OK(&e, task_patterns_init(&p, &c, t, lay.rows, lay.nloc, &e));
+    T_OK(&e, couplings_build(&cp, &p, NULL, &e));
     int64_t bad = 0;
     for (int64_t r = 0; r < lay.nloc; r++)
       for (int64_t j = 0; j < N; j++)
@@ -123,7 +123,7 @@ static void check_probes_identical(MPI_Comm world, const char *yaml_fmt, int64_t
             have_ref = true;
             continue;
           }
-          for (int kk = 0; kk < PROBE_KINDS; kk++)
+          for (int kk = 0; kk < r.n_kinds; kk++)
             for (int64_t j = 0; j < r.n[kk]; j++) {
               if (memcmp(&r.m[kk][j], &ref.m[kk][j], sizeof(float)) != 0 ||
                   r.sweeps[kk][j] != ref.sweeps[kk][j]) {
@@ -144,7 +144,7 @@ static void check_probes_identical(MPI_Comm world, const char *yaml_fmt, int64_t
   if (rank == 0 && have_ref) {
     /* the runs did something: not every probe trivially at its start */
     int64_t moved = 0;
-    for (int k = 0; k < PROBE_KINDS; k++)
+    for (int k = 0; k < ref.n_kinds; k++)
       for (int64_t j = 0; j < ref.n[k]; j++)
         moved += ref.sweeps[k][j] != 0;
     T_CHECK(moved > 0);
@@ -186,8 +186,8 @@ static void check_dynamics_single(const char *yaml) {
   T_OK(&e, layout_init(&lay, N, c.block_size, MPI_COMM_SELF, &e));
   T_OK(&e, couplings_grid_init(&ctxt, MPI_COMM_SELF, &e));
   couplings_init(&cp, &lay, ctxt);
-  T_OK(&e, patterns_init(&p, &c, t, lay.rows, lay.nloc, &e));
-  T_OK(&e, couplings_build(&cp, &p, NULL, NULL, &e));
+  T_OK(&e, task_patterns_init(&p, &c, t, lay.rows, lay.nloc, &e));
+  T_OK(&e, couplings_build(&cp, &p, NULL, &e));
   T_OK(&e, overlaps_init(&o, &lay, p.P, &e));
   T_OK(&e, overlaps_build(&o, &p, &e));
   fields_init(&f, &cp);
@@ -439,7 +439,7 @@ static void check_regression_pin(MPI_Comm world, kt_engine engine) {
       err_t e;
       T_OK(&e, task_result_init(&r, &c, t, &e));
       T_OK(&e, kt_run_task(&c, t, world, engine, overlaps_best_isa(), &r, NULL, &e));
-      for (int k = 0; k < PROBE_KINDS; k++)
+      for (int k = 0; k < r.n_kinds; k++)
         for (int64_t j = 0; j < r.n[k]; j++)
           strbuf_printf(&all, "%zu %lld %d %lld %a %d\n", y, (long long)point, k, (long long)j,
                         (double)r.m[k][j], r.sweeps[k][j]);

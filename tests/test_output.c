@@ -77,7 +77,7 @@ static task_result_t *make_results(const config_t *c, const int64_t *set, int64_
     task_t t = {.point = set[i] / c->samples, .sample = set[i] % c->samples};
     task_result_t *x = &r[(*count)++];
     T_OK(&e, task_result_init(x, c, t, &e));
-    for (int k = 0; k < PROBE_KINDS; k++)
+    for (int k = 0; k < x->n_kinds; k++)
       for (int64_t j = 0; j < x->n[k]; j++) {
         x->m[k][j] = syn_m(set[i], k, j);
         x->sweeps[k][j] = syn_sweeps(set[i], k, j);
@@ -174,17 +174,17 @@ static void check_file_ex(const char *path, const config_t *c, const uint8_t *wa
   for (int64_t t = 0; t < T && done; t++)
     bad += done[t] != (double)want[t];
   T_EQ_I(bad, 0);
-  for (int k = 0; k < PROBE_KINDS; k++) {
+  for (int k = 0; k < c->n_kinds; k++) {
     char name[64];
     int64_t nk = c->probes[k];
-    snprintf(name, sizeof name, "m_%s", config_probe_names[k]);
+    snprintf(name, sizeof name, "m_%s", c->kinds[k].name);
     if (nk == 0) { /* a kind without probes has no variables */
       T_CHECK(H5Lexists(f, name, H5P_DEFAULT) == 0);
       continue;
     }
     double *m = read_all(f, name, &n);
     T_EQ_I(n, T * nk);
-    snprintf(name, sizeof name, "sweeps_%s", config_probe_names[k]);
+    snprintf(name, sizeof name, "sweeps_%s", c->kinds[k].name);
     double *sw = read_all(f, name, &n);
     T_EQ_I(n, T * nk);
     bad = 0;
@@ -201,7 +201,7 @@ static void check_file_ex(const char *path, const config_t *c, const uint8_t *wa
     double *sm[3];
     static const char *const q[3] = {"mean", "sem", "frac_retrieved"};
     for (int i = 0; i < 3; i++) {
-      snprintf(name, sizeof name, "%s_%s", q[i], config_probe_names[k]);
+      snprintf(name, sizeof name, "%s_%s", q[i], c->kinds[k].name);
       sm[i] = read_all(f, name, &n);
       T_EQ_I(n, config_points(c));
     }

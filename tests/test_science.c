@@ -43,7 +43,7 @@ static void check_ties(void) {
     rows[i] = i;
   patterns_t p;
   err_t e;
-  T_OK(&e, patterns_init(&p, &c, t, rows, N, &e));
+  T_OK(&e, task_patterns_init(&p, &c, t, rows, N, &e));
   float *X = malloc(sizeof(float) * (size_t)(N * P));
   T_OK(&e, patterns_examples_f32(&p, EXAMPLES_TRAIN, 0, P, X, N, &e));
   /* Recompute the coefficients from the documented addressing scheme. */

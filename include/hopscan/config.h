@@ -9,18 +9,13 @@
 #define HOPSCAN_CONFIG_H
 
 #include "hopscan/err.h"
+#include "hopscan/model.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { MODEL_RFHM = 0, MODEL_HOPFIELD = 1 } model_kind;
-typedef enum { COEF_PM1 = 0, COEF_GAUSSIAN = 1 } coef_kind;
 typedef enum { ORDER_RANDOM = 0, ORDER_CYCLIC = 1 } order_kind;
 typedef enum { ENGINE_AUTO = 0, ENGINE_COUPLINGS = 1, ENGINE_OVERLAPS = 2 } engine_kind;
-
-/* Probe kinds, in output order. */
-enum { PROBE_TRAIN = 0, PROBE_TEST = 1, PROBE_FEATURE = 2, PROBE_KINDS = 3 };
-extern const char *const config_probe_names[PROBE_KINDS]; /* "train", "test", "feature" */
 
 typedef struct config {
   char *path; /* file it came from (or "<canonical>") */
@@ -33,8 +28,13 @@ typedef struct config {
   int64_t n_L;       /* C (1 with value 0 for model hopfield) */
   int32_t *L;        /* [C] non-zero features per example; 0 means dense (L = D) */
   coef_kind coefficients;
-  int64_t samples;             /* S, disorder samples per grid point */
-  int64_t probes[PROBE_KINDS]; /* n per kind */
+  int64_t samples; /* S, disorder samples per grid point */
+  /* Probe kinds in output order (model.h): train, test, feature at indices PROBE_TRAIN,
+   * PROBE_TEST, PROBE_FEATURE, then mixtureN for each mixture size. probes[k] is the number of
+   * probes of kinds[k] (0: the kind has no variables). */
+  int n_kinds;
+  probe_kind_t kinds[PROBE_KINDS_MAX];
+  int64_t probes[PROBE_KINDS_MAX];
   order_kind order;
   int64_t max_sweeps;
   engine_kind engine; /* how fields are computed (never changes results) */
@@ -47,6 +47,8 @@ typedef struct config {
 } config_t;
 
 void config_init(config_t *c);
+/* Rebuilds c->kinds / c->n_kinds from the probe keys (called by the parser). */
+void config_derive_kinds(config_t *c);
 void config_free(config_t *c);
 
 /* Parses and validates a YAML file. On error c is left empty (config_free is still safe). */

@@ -18,7 +18,7 @@
 #include "hopscan/err.h"
 #include "hopscan/layout.h"
 #include "hopscan/patterns.h"
-#include "hopscan/task.h"
+#include "hopscan/kstop.h"
 
 #include <mpi.h>
 #include <stdint.h>
@@ -46,10 +46,9 @@ void couplings_init(couplings_t *cp, const layout_t *lay, int ctxt);
 void couplings_free(couplings_t *cp);
 
 /* Builds J from the train examples of p (p must have been set up on cp->rows). Before each
- * pattern chunk the group decides with task_should_stop (stop may be NULL) and returns
+ * pattern chunk the group decides with kstop_agree (stop may be NULL) and returns
  * ERR_STOPPED, J unbuilt, when any rank wants to stop. Collective on lay->comm. */
-int couplings_build(couplings_t *cp, const patterns_t *p, task_stop_fn stop, void *stop_ctx,
-                    err_t *e);
+int couplings_build(couplings_t *cp, const patterns_t *p, const kstop_t *stop, err_t *e);
 
 /* Entry (local row r, global column j). */
 static inline int32_t couplings_at(const couplings_t *cp, int64_t r, int64_t j) {

@@ -7,7 +7,8 @@
  * resume, `hopscan status`, and the tests' checker (tests/output_schema_dump prints the
  * expansion as JSON; tests/output_check.py compares the file with it).
  *
- * Entries marked per_kind expand once for every probe kind with n > 0 ("m_%s" -> "m_train").
+ * Entries marked per_kind expand once for every probe kind of the config (config_t.kinds) with
+ * n > 0 ("m_%s" -> "m_train", "m_mixture3").
  * A new per-probe output of a probe kind (e.g. m_components_KIND of mixture probes) is one entry
  * with an accessor into task_result_t. Pure; no HDF5, not collective. */
 #ifndef HOPSCAN_OUTPUT_SCHEMA_H
@@ -46,8 +47,8 @@ typedef struct output_var_def {
   output_dim_t dims[5];
   output_role_t role;
   bool per_kind;
-  bool (*applies)(
-      int kind); /* per_kind entries: only kinds for which it returns true (NULL: all) */
+  /* per_kind entries: only kinds for which it returns true (NULL: all) */
+  bool (*applies)(const probe_kind_t *kind);
   bool has_fill; /* _FillValue attribute and HDF5 fill value `fill` */
   double fill;
   const char *long_name; /* "%s" = probe kind */
@@ -66,7 +67,8 @@ extern const int output_n_var_defs;
 /* One variable of a concrete file. */
 typedef struct output_var {
   const output_var_def_t *def;
-  int kind; /* probe kind of a per_kind entry, else -1 */
+  int kind;           /* probe kind of a per_kind entry, else -1 */
+  char kind_name[16]; /* its name ("" when kind is -1) */
   char name[64];
   int rank;
   int64_t shape[5];
@@ -90,7 +92,7 @@ int output_schema_find(const output_schema_t *s, const char *name);
 
 /* Name of a table entry for a probe kind (kind ignored when not per_kind): the only place where
  * variable names are built. */
-void output_var_name(const output_var_def_t *d, int kind, char *buf, size_t len);
+void output_var_name(const output_var_def_t *d, const char *kind, char *buf, size_t len);
 
 /* Bytes per element and the type's name ("f64", "f32", "i64", "i32", "u8"). */
 int output_type_size(output_type_t t);

@@ -15,16 +15,24 @@
 #ifndef HOPSCAN_PATTERNS_H
 #define HOPSCAN_PATTERNS_H
 
-#include "hopscan/config.h"
 #include "hopscan/err.h"
+#include "hopscan/model.h"
 #include "hopscan/rng.h"
-#include "hopscan/task.h"
 
 #include <stdint.h>
 
 #define PATTERNS_GAUSS_SCALE 65536.0 /* fixed-point scale of Gaussian coefficients */
 
 typedef enum { EXAMPLES_TRAIN = 0, EXAMPLES_TEST = 1 } examples_kind;
+
+/* What one task's disorder is: plain parameters (the scan layer derives them from its config,
+ * task_patterns_spec in task.h). */
+typedef struct patterns_spec {
+  model_kind model;
+  coef_kind coef;
+  int64_t N, P, D, L; /* L effective: dense -> D; models without features: D = L = 0 */
+  rng_addr_t addr;    /* seed, sample, point; the stream is set per use */
+} patterns_spec_t;
 
 typedef struct patterns {
   model_kind model;
@@ -36,8 +44,9 @@ typedef struct patterns {
   int8_t *F;           /* [nloc][D] local feature rows, +-1 (NULL for Hopfield) */
 } patterns_t;
 
-/* Sets up task t of config c for the given local rows and generates their feature rows. */
-int patterns_init(patterns_t *p, const config_t *c, task_t t, const int64_t *rows, int64_t nloc,
+/* Sets up the task described by spec for the given local rows and generates their feature rows
+ * (the model's generator, model_defs[spec->model]). */
+int patterns_init(patterns_t *p, const patterns_spec_t *spec, const int64_t *rows, int64_t nloc,
                   err_t *e);
 void patterns_free(patterns_t *p);
 

@@ -1,6 +1,8 @@
 /* probes: one task of the scan on one worker group: patterns, the dynamics engine (J from
  * couplings, or the J-free overlaps engine, see engine.h) and the dynamics from every probe
- * start (train examples, fresh test examples, features).
+ * start. The probe kinds come from the config (config_t.kinds); each kind's family (train
+ * examples, fresh test examples, features, mixtures of features or patterns) is one entry of the
+ * family table in probes.c: how its probes are picked and its start states made.
  *
  * A worker (probes_worker_init/free) is made once per group and serves every task the group
  * runs: it owns the row layout, the group's BLACS grid and the engine cost constants.
@@ -48,7 +50,7 @@ int probes_worker_init(probes_worker_t *w, const config_t *c, MPI_Comm group,
 void probes_worker_free(probes_worker_t *w);
 
 /* Runs task t and fills r (task_result_init'ed by the caller). stop (may be NULL) is polled
- * collectively (task_should_stop) between pattern chunks of a J build and between probes, so a
+ * collectively (kstop_agree) between pattern chunks of a J build and between probes, so a
  * stop abandons the task within one chunk or probe. Returns ERR_STOPPED, with r incomplete, when
  * stop() said so on any rank of the group. */
 int probes_run_task(probes_worker_t *w, task_t t, task_result_t *r, task_stop_fn stop,

@@ -23,7 +23,8 @@ typedef enum {
   RNG_PATTERN_TRAIN = 6, /* classic Hopfield train patterns: row = neuron i, bit nu */
   RNG_PATTERN_TEST = 7,  /* classic Hopfield test patterns: row = neuron i, bit t */
   RNG_PROBE_PICK = 8,    /* which train examples / features are probed: row = probe kind */
-  RNG_SWEEP = 9          /* sweep order: row = probe id, sub = sweep */
+  RNG_SWEEP = 9,         /* sweep order: row = probe id, sub = sweep */
+  RNG_MIXTURE = 10       /* mixture probe q of size n: row = q, sub 2n components, 2n+1 signs */
 } rng_stream;
 
 typedef struct rng_addr {
