@@ -36,7 +36,8 @@ job() {
 # Resources, from
 #   build/hopscan plan configs/$name.yaml --ranks $ntasks --mem-per-rank $mem
 EOF
-  grep -E '^(tasks  |  group size|  peak memory|work  )' <<<"$plan" | sed -E 's/ +/ /g; s/^ */#   /'
+  grep -E '^(tasks  |  group size|  peak memory|  total  |work  )' <<<"$plan" |
+    sed -E 's/ +/ /g; s/^ */#   /'
   [[ $note != - ]] && fold -s -w 92 <<<"$note" | sed -E 's/ +$//; s/^/#   /'
   cat <<EOF
 #   Warning signal $signal s before the time limit: a group abandons its task within one

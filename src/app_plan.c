@@ -185,11 +185,35 @@ static void plan_print_parallel(const config_t *c, const plan_summary_t *s, cons
   printf("\n  peak memory  %s per rank at P = %lld", b2, (long long)config_P(c, s->peak_ia));
   if (c->model == MODEL_RFHM)
     printf(", D = %lld", (long long)config_D(c, s->peak_ib));
-  printf(" (%lld of %lld rows of J per rank, block %lld)\n", (long long)s->rows_per_rank,
+  printf(" (%lld of %lld neuron rows per rank, block %lld)\n", (long long)s->rows_per_rank,
          (long long)c->N, (long long)c->block_size);
   if (s->peak_bytes > s->mem_per_rank && s->mem_per_rank > 0)
     printf("  WARNING      parallel.group_size = %lld needs more than the %s per rank\n",
            (long long)l->group_size, b1);
+}
+
+/* The engine each task class gets, its memory and time, and the scan's core-hours. */
+static void plan_print_engines(const config_t *c, const plan_summary_t *s) {
+  if (s->group_rc != 0)
+    return;
+  char b[32], h[32];
+  printf("\nengines      dynamics.engine = %s; times at the reference constants of "
+         "docs/benchmarks.md,\n             assuming %d sweeps and N/2 flips per probe\n",
+         engine_name(c->engine), ENGINE_PLAN_SWEEPS);
+  printf("  %10s %8s  %-10s %12s %12s %12s\n", "alpha", "P", "engine", "memory/rank", "s/task",
+         "core-hours");
+  for (int64_t i = 0; i < s->n_classes; i++) {
+    const plan_class_t *cl = &s->classes[i];
+    util_format_bytes(cl->bytes_per_rank, b, sizeof b);
+    util_format_seconds(cl->seconds_per_task, h, sizeof h);
+    printf("  %10.4g %8lld  %-10s %12s %12s %12.3g\n", cl->alpha, (long long)cl->P,
+           cl->engine == ENGINE_AUTO ? "mixed" : engine_name(cl->engine), b, h, cl->core_hours);
+  }
+  if (c->n_alpha > s->n_classes)
+    printf("  (%lld more alpha values not listed)\n", (long long)(c->n_alpha - s->n_classes));
+  printf("  total        %.3g core-hours (%.3g with J built for every task: %.1fx)\n",
+         s->core_hours, s->core_hours_couplings,
+         s->core_hours > 0 ? s->core_hours_couplings / s->core_hours : 0.0);
 }
 
 /* Everything `plan` prints; rank 0 only. Returns the group-size verdict. */
@@ -199,6 +223,7 @@ static int plan_print(const config_t *c, const plan_summary_t *s, const char *so
   CHECK(e, plan_print_grid(c, s, e));
   plan_print_task_memory(c, s);
   plan_print_parallel(c, s, source);
+  plan_print_engines(c, s);
   util_format_bytes((double)s->file_bytes, b1, sizeof b1);
   util_format_bytes(s->probe_row_bytes, b2, sizeof b2);
   printf("\noutput file  <= %s (probe rows %s: m f32 + sweeps i32 for %lld x %lld probes; done "

@@ -24,6 +24,7 @@ typedef struct run_scan {
   output_t *out;
   probes_worker_t worker; /* made by the group's first task (collective on the group) */
   bool have_worker;
+  double mem_per_rank; /* what auto may use for J */
   task_result_t *held;
   int64_t n_held, cap_held;
 } run_scan_t;
@@ -42,6 +43,7 @@ static int run_scan_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader, t
   }
   if (!s->have_worker) {
     CHECK(e, probes_worker_init(&s->worker, s->c, group, NULL, e));
+    s->worker.mem_per_rank = s->mem_per_rank;
     s->have_worker = true;
   }
   task_result_t r;
@@ -167,8 +169,8 @@ static int run_cost_cmp(const void *a, const void *b) {
 }
 
 /* The tasks not done yet, largest estimated cost first (ties by task id). */
-static int run_task_list(const config_t *c, const uint8_t *done, int64_t n_all, int64_t **tasks,
-                         int64_t *n_tasks, err_t *e) {
+static int run_task_list(const config_t *c, int64_t g, const uint8_t *done, int64_t n_all,
+                         int64_t **tasks, int64_t *n_tasks, err_t *e) {
   int64_t n = 0;
   for (int64_t i = 0; i < n_all; i++)
     n += done[i] ? 0 : 1;
@@ -182,7 +184,7 @@ static int run_task_list(const config_t *c, const uint8_t *done, int64_t n_all, 
     return rc;
   }
   for (int64_t pt = 0; pt < points; pt++)
-    flops[pt] = plan_task_flops(c, pt);
+    flops[pt] = plan_task_seconds(c, pt, g);
   int64_t k = 0;
   for (int64_t i = 0; i < n_all; i++)
     if (!done[i])
@@ -230,6 +232,7 @@ static int run_setup(run_state_t *s, MPI_Comm comm, err_t *e) {
   app_node_memory(&node);
   double mem = plan_detect_mem_per_rank(&s->c, &node, comm);
   CHECK(e, plan_group_size(&s->c, s->size, mem, &s->g, e));
+  s->scan.mem_per_rank = mem;
   s->n_groups = scheduler_groups(s->size, s->g);
   if (s->n_groups < 1)
     return ERR(e, ERR_USAGE,
@@ -262,7 +265,7 @@ static int run_open(run_state_t *s, MPI_Comm comm, err_t *e) {
     s->n_done += s->done[i] ? 1 : 0;
   rc = 0;
   if (s->rank == 0 || s->size == 1)
-    rc = run_task_list(&s->c, s->done, s->n_all, &s->tasks, &s->n_tasks, e);
+    rc = run_task_list(&s->c, s->g, s->done, s->n_all, &s->tasks, &s->n_tasks, e);
   CHECK(e, agree_status(comm, rc, e, NULL));
   return 0;
 }

@@ -139,3 +139,9 @@ int64_t couplings_energy(const couplings_t *cp, const int8_t *s) {
     MPI_Allreduce(&local, &total, 1, MPI_INT64_T, MPI_SUM, lay->comm);
   return -total / 2;
 }
+
+double couplings_bytes(int64_t N, int64_t rows, int64_t P) {
+  const double n = (double)N, r = (double)rows;
+  const double Pc = (double)(P < COUPLINGS_CHUNK ? P : COUPLINGS_CHUNK);
+  return r * n * 4.0 + r * n * (P <= 32767 ? 2.0 : 4.0) + n * Pc * 4.0 + r * Pc * 4.0;
+}

@@ -93,11 +93,13 @@ double engine_couplings_run_seconds(const engine_costs_t *k, int64_t N, int64_t 
 }
 
 engine_kind engine_start(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
-                         int64_t n_probes) {
+                         int64_t n_probes, bool j_fits) {
   if (mode != ENGINE_AUTO)
     return mode;
   if (N > OVERLAPS_MAX_N)
     return ENGINE_COUPLINGS;
+  if (!j_fits)
+    return ENGINE_OVERLAPS;
   /* every probe needs at least one sweep */
   double least = engine_overlaps_seconds(k, N, P, g, n_probes, n_probes, 0);
   return least >= engine_couplings_build_seconds(k, N, P, g, n_probes) ? ENGINE_COUPLINGS
@@ -105,15 +107,38 @@ engine_kind engine_start(const engine_costs_t *k, engine_kind mode, int64_t N, i
 }
 
 bool engine_switch(const engine_costs_t *k, int64_t N, int64_t P, int64_t g, int64_t n_probes,
-                   int64_t done, int64_t sweeps, int64_t flips) {
+                   int64_t done, int64_t sweeps, int64_t flips, bool j_fits) {
   int64_t left = n_probes - done;
-  if (done <= 0 || left <= 0)
+  if (done <= 0 || left <= 0 || !j_fits)
     return false;
   double spent = engine_overlaps_seconds(k, N, P, g, done, sweeps, flips);
   double build = engine_couplings_build_seconds(k, N, P, g, left);
   /* ski rental: the overlaps work spent has paid for a J build, and at the rate seen so far the
    * probes left would cost more than the build too */
   return spent >= build && spent / (double)done * (double)left >= build;
+}
+
+double engine_task_seconds(const engine_costs_t *k, engine_kind kind, int64_t N, int64_t P,
+                           int64_t g, int64_t n_probes) {
+  const int64_t flips = n_probes * (N / 2);
+  if (kind == ENGINE_COUPLINGS)
+    return engine_couplings_build_seconds(k, N, P, g, n_probes) +
+           engine_couplings_run_seconds(k, N, g, flips);
+  return engine_overlaps_seconds(k, N, P, g, n_probes, n_probes * ENGINE_PLAN_SWEEPS, flips);
+}
+
+engine_kind engine_plan(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
+                        int64_t n_probes, bool j_fits) {
+  if (mode != ENGINE_AUTO)
+    return mode;
+  if (N > OVERLAPS_MAX_N)
+    return ENGINE_COUPLINGS;
+  if (!j_fits)
+    return ENGINE_OVERLAPS;
+  return engine_task_seconds(k, ENGINE_COUPLINGS, N, P, g, n_probes) <
+                 engine_task_seconds(k, ENGINE_OVERLAPS, N, P, g, n_probes)
+             ? ENGINE_COUPLINGS
+             : ENGINE_OVERLAPS;
 }
 
 const char *engine_name(engine_kind k) {

@@ -94,17 +94,20 @@ __attribute__((target("avx2"))) static void axpy_avx2(int32_t *M, const uint64_t
 
 __attribute__((target("avx512f"))) static int64_t msum_avx512(const uint64_t *x, const int32_t *M,
                                                               int64_t W, int64_t flush) {
+  /* the row read as 16-bit masks straight from memory (kmovw k, m16: no shifts through
+   * general registers); x86 is little-endian, so mask j of word k holds bits 16 j .. 16 j + 15 */
+  const uint16_t *x16 = (const uint16_t *)x;
   int64_t total = 0;
   for (int64_t k0 = 0; k0 < W; k0 += flush) {
     int64_t k1 = k0 + flush < W ? k0 + flush : W;
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
     for (int64_t k = k0; k < k1; k++) {
-      const uint64_t b = x[k];
       const int32_t *m = M + 64 * k;
-      a0 = _mm512_mask_add_epi32(a0, (__mmask16)b, a0, _mm512_loadu_si512(m));
-      a1 = _mm512_mask_add_epi32(a1, (__mmask16)(b >> 16), a1, _mm512_loadu_si512(m + 16));
-      a2 = _mm512_mask_add_epi32(a2, (__mmask16)(b >> 32), a2, _mm512_loadu_si512(m + 32));
-      a3 = _mm512_mask_add_epi32(a3, (__mmask16)(b >> 48), a3, _mm512_loadu_si512(m + 48));
+      const uint16_t *b = x16 + 4 * k;
+      a0 = _mm512_mask_add_epi32(a0, (__mmask16)b[0], a0, _mm512_loadu_si512(m));
+      a1 = _mm512_mask_add_epi32(a1, (__mmask16)b[1], a1, _mm512_loadu_si512(m + 16));
+      a2 = _mm512_mask_add_epi32(a2, (__mmask16)b[2], a2, _mm512_loadu_si512(m + 32));
+      a3 = _mm512_mask_add_epi32(a3, (__mmask16)b[3], a3, _mm512_loadu_si512(m + 48));
     }
     __m512i s = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
     __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(s));

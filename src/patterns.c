@@ -103,8 +103,8 @@ static int coefs_make(const patterns_t *p, examples_kind kind, const int64_t *id
 }
 
 /* sign(F[r] . c_q) for local row r, with a coin on 0. */
-static int example_value(const patterns_t *p, const coefs_t *cf, int64_t q, int64_t r,
-                         rng_bits_t *tie, uint64_t nu) {
+static inline int example_value(const patterns_t *p, const coefs_t *cf, int64_t q, int64_t r,
+                                rng_bits_t *tie, uint64_t nu) {
   const int8_t *f = p->F + r * p->D;
   const int32_t *v = cf->val + q * cf->L;
   int64_t x = 0;
@@ -204,17 +204,6 @@ void patterns_features_i8(const patterns_t *p, const int64_t *k, int64_t n, int8
       out[q * ldo + p->rows[r]] = p->F[r * p->D + k[q]];
 }
 
-typedef struct {
-  uint64_t *X;
-  int64_t W, nu0;
-} bits_sink;
-
-static void emit_bit(void *ctx, int64_t r, int64_t q, int value) {
-  bits_sink *s = ctx;
-  uint64_t nu = (uint64_t)(s->nu0 + q);
-  s->X[(size_t)r * (size_t)s->W + (nu >> 6)] |= (uint64_t)(value < 0) << (nu & 63);
-}
-
 /* Hopfield: bit nu of the packed row is the complement of bit nu of the row's random sequence
  * (rng_bits_sign: bit 1 is +1), so whole words are copied. */
 static void pack_hopfield(const patterns_t *p, uint64_t *X, int64_t W) {
@@ -233,17 +222,39 @@ static void pack_hopfield(const patterns_t *p, uint64_t *X, int64_t W) {
   }
 }
 
+/* RFHM: the sign bits of sign(F c) for examples [nu0, nu0 + cf->cnt) of every local row, built a
+ * word at a time (the same example_value as every other path, inlined). nu0 % 64 == 0. */
+static void pack_rfhm_chunk(const patterns_t *p, const coefs_t *cf, int64_t nu0, uint64_t *X,
+                            int64_t W) {
+  rng_addr_t tie = p->addr;
+  tie.stream = RNG_TIE_TRAIN;
+  for (int64_t r = 0; r < p->nloc; r++) {
+    rng_bits_t coins;
+    rng_bits_start(&coins, &tie, (uint64_t)p->rows[r], 0);
+    uint64_t *x = X + (size_t)r * (size_t)W + (nu0 >> 6);
+    for (int64_t q0 = 0; q0 < cf->cnt; q0 += 64) {
+      int64_t q1 = q0 + 64 < cf->cnt ? q0 + 64 : cf->cnt;
+      uint64_t w = 0;
+      for (int64_t q = q0; q < q1; q++)
+        w |= (uint64_t)(example_value(p, cf, q, r, &coins, (uint64_t)(nu0 + q)) < 0) << (q - q0);
+      x[q0 >> 6] = w;
+    }
+  }
+}
+
 int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e) {
   memset(X, 0, (size_t)p->nloc * (size_t)W * sizeof(uint64_t));
   if (model_defs[p->model].pack_train) {
     model_defs[p->model].pack_train(p, X, W);
     return 0;
   }
-  const int64_t chunk = 4096; /* bounds the coefficient arrays of one pass */
+  const int64_t chunk = 4096; /* bounds the coefficient arrays of one pass (a multiple of 64) */
   for (int64_t nu0 = 0; nu0 < p->P; nu0 += chunk) {
-    bits_sink s = {X, W, nu0};
     int64_t cnt = p->P - nu0 < chunk ? p->P - nu0 : chunk;
-    CHECK(e, examples_each(p, EXAMPLES_TRAIN, NULL, nu0, cnt, emit_bit, &s, e));
+    coefs_t cf;
+    CHECK(e, coefs_make(p, EXAMPLES_TRAIN, NULL, nu0, cnt, &cf, e));
+    pack_rfhm_chunk(p, &cf, nu0, X, W);
+    coefs_free(&cf);
   }
   return 0;
 }

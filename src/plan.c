@@ -4,16 +4,19 @@
  * within it):
  *   nb   = parallel.block_size
  *   rows = min(N, ceil(ceil(N / nb) / g) * nb)       upper bound of ScaLAPACK's numroc
- *   Pc   = min(P, 2048)                              pattern chunk
- *   bytes = rows*N*4                                 float J from ScaLAPACK
- *         + rows*N*(P <= 32767 ? 2 : 4)              integer J for the dynamics
- *         + N*Pc*4 + rows*Pc*4                       pattern chunk and gathered panel
+ *   couplings engine: couplings_bytes(N, rows, P)    J float + integer J + pattern chunk, panel
  *         + rows*D                                   int8 features
  *         + n_probes*N*13                            probe states and int64 fields
- * Cost of one sample: 2*N*N*P (J build) + n_probes*20*N*N (dynamics estimate) flops. */
+ *   overlaps engine:  overlaps_bytes(rows, P)        packed rows, overlaps, row buffer
+ *         + rows*D + n_probes*N*2                    features, probe start states and results
+ * Cost of one sample: 2*N*N*P (J build) + n_probes*20*N*N (dynamics estimate) flops; its time
+ * on each engine from engine.h's model at the reference constants (engine_costs_default). */
 #include "hopscan/plan.h"
 
+#include "hopscan/couplings.h"
+#include "hopscan/engine.h"
 #include "hopscan/output.h"
+#include "hopscan/overlaps.h"
 #include "hopscan/scheduler.h"
 #include "hopscan/util.h"
 
@@ -38,20 +41,46 @@ int64_t plan_rows_per_rank(const config_t *c, int64_t g) {
   return rows < c->N ? rows : c->N;
 }
 
-/* The memory model above for given P and D. */
+double plan_bytes_engine(const config_t *c, int64_t P, int64_t D, int64_t g, engine_kind engine) {
+  const double N = (double)c->N, n = (double)plan_total_probes(c);
+  const int64_t rows = plan_rows_per_rank(c, g);
+  if (engine == ENGINE_COUPLINGS)
+    return couplings_bytes(c->N, rows, P) + (double)rows * (double)D + n * N * 13.0;
+  return overlaps_bytes(rows, P) + (double)rows * (double)D + n * N * 2.0;
+}
+
+/* The memory a run must allow: J's for the couplings engine; the overlaps engine's for auto (it
+ * builds J only where J fits) and overlaps. */
 static double plan_bytes_pd(const config_t *c, int64_t P, int64_t D, int64_t g) {
-  double N = (double)c->N;
-  double rows = (double)plan_rows_per_rank(c, g);
-  double Pc = (double)(P < 2048 ? P : 2048);
-  double jint = P <= 32767 ? 2.0 : 4.0;
-  return rows * N * 4.0 + rows * N * jint + N * Pc * 4.0 + rows * Pc * 4.0 + rows * (double)D +
-         (double)plan_total_probes(c) * N * 13.0;
+  return plan_bytes_engine(c, P, D, g,
+                           c->engine == ENGINE_COUPLINGS ? ENGINE_COUPLINGS : ENGINE_OVERLAPS);
 }
 
 double plan_bytes_per_rank(const config_t *c, int64_t point, int64_t g) {
   int64_t ia, ib, ic;
   config_point_coords(c, point, &ia, &ib, &ic);
   return plan_bytes_pd(c, config_P(c, ia), config_D(c, ib), g);
+}
+
+engine_kind plan_task_engine(const config_t *c, int64_t point, int64_t g, double mem_per_rank,
+                             double *seconds) {
+  int64_t ia, ib, ic;
+  config_point_coords(c, point, &ia, &ib, &ic);
+  const int64_t P = config_P(c, ia), n = plan_total_probes(c);
+  engine_costs_t k;
+  engine_costs_default(&k);
+  bool j_fits = !(mem_per_rank > 0) ||
+                plan_bytes_engine(c, P, config_D(c, ib), g, ENGINE_COUPLINGS) <= mem_per_rank;
+  engine_kind kind = engine_plan(&k, c->engine, c->N, P, g, n, j_fits);
+  if (seconds)
+    *seconds = engine_task_seconds(&k, kind, c->N, P, g, n);
+  return kind;
+}
+
+double plan_task_seconds(const config_t *c, int64_t point, int64_t g) {
+  double sec = 0;
+  plan_task_engine(c, point, g, 0, &sec);
+  return sec;
 }
 
 double plan_task_flops(const config_t *c, int64_t point) {
@@ -202,6 +231,35 @@ static void plan_max_pd(const config_t *c, int64_t *Pmax, int64_t *Dmax) {
       *Dmax = config_D(c, j);
 }
 
+/* Engine, memory and time per alpha (the task classes), and the totals. */
+static void plan_classes(const config_t *c, int64_t g, double mem_per_rank, plan_summary_t *s) {
+  engine_costs_t k;
+  engine_costs_default(&k);
+  const int64_t n = plan_total_probes(c), per_alpha = c->n_alpha_D * c->n_L * c->samples;
+  s->n_classes = c->n_alpha < PLAN_MAX_CLASSES ? c->n_alpha : PLAN_MAX_CLASSES;
+  for (int64_t ia = 0; ia < c->n_alpha; ia++) {
+    plan_class_t cl = {.alpha = c->alpha[ia], .P = config_P(c, ia)};
+    for (int64_t ib = 0; ib < c->n_alpha_D; ib++) {
+      double sec = 0;
+      int64_t point = config_point_index(c, ia, ib, 0);
+      engine_kind kind = plan_task_engine(c, point, g, mem_per_rank, &sec);
+      double bytes = plan_bytes_engine(c, cl.P, config_D(c, ib), g, kind);
+      cl.n_overlaps += kind == ENGINE_OVERLAPS;
+      cl.bytes_per_rank = bytes > cl.bytes_per_rank ? bytes : cl.bytes_per_rank;
+      cl.core_hours += sec * (double)g * (double)(c->n_L * c->samples) / 3600.0;
+      s->core_hours_couplings += engine_task_seconds(&k, ENGINE_COUPLINGS, c->N, cl.P, g, n) *
+                                 (double)g * (double)(c->n_L * c->samples) / 3600.0;
+    }
+    cl.engine = cl.n_overlaps == c->n_alpha_D ? ENGINE_OVERLAPS
+                : cl.n_overlaps == 0          ? ENGINE_COUPLINGS
+                                              : ENGINE_AUTO; /* mixed over alpha_D */
+    cl.seconds_per_task = cl.core_hours * 3600.0 / (double)g / (double)per_alpha;
+    s->core_hours += cl.core_hours;
+    if (ia < PLAN_MAX_CLASSES)
+      s->classes[ia] = cl;
+  }
+}
+
 int plan_summarize(const config_t *c, int64_t ranks, double mem_per_rank, plan_summary_t *s,
                    err_t *e) {
   (void)e;
@@ -229,6 +287,8 @@ int plan_summarize(const config_t *c, int64_t ranks, double mem_per_rank, plan_s
     s->rows_per_rank = plan_rows_per_rank(c, g);
   }
 
+  if (s->group_rc == 0)
+    plan_classes(c, g, mem_per_rank, s);
   s->file_bytes = output_file_bytes(c);
   s->probe_row_bytes = (double)s->tasks * (double)s->probes_per_task * 8.0;
   for (int64_t p = 0; p < s->points; p++) {

@@ -273,7 +273,8 @@ static int run_probe(run_t *x, const dyn_engine_t *eng, int64_t q, int64_t q0, e
 
 /* Probes from *q on while auto's cost model (or a fixed choice of overlaps) keeps them on the
  * overlaps engine; *q is left at the first probe not run. */
-static int run_overlaps(run_t *x, const patterns_t *p, bool auto_mode, int64_t *q, err_t *e) {
+static int run_overlaps(run_t *x, const patterns_t *p, bool auto_mode, bool j_fits, int64_t *q,
+                        err_t *e) {
   probes_worker_t *w = x->w;
   const int64_t N = w->c->N, g = w->lay.g;
   overlaps_t o;
@@ -288,7 +289,7 @@ static int run_overlaps(run_t *x, const patterns_t *p, bool auto_mode, int64_t *
   int64_t sweeps0 = w->last.sweeps, flips0 = w->last.flips;
   for (int64_t done = 0; *q < x->ntot; (*q)++, done++) {
     if (auto_mode && engine_switch(&w->costs, N, p->P, g, x->ntot, done, w->last.sweeps - sweeps0,
-                                   w->last.flips - flips0))
+                                   w->last.flips - flips0, j_fits))
       break;
     if (kstop_agree(w->group, &x->stop)) {
       rc = ERR_STOPPED;
@@ -382,9 +383,14 @@ int probes_run_task(probes_worker_t *w, task_t t, task_result_t *r, task_stop_fn
   TRY(e, rc, dynamics_init(&x.d, &w->lay, c->order, c->max_sweeps, addr, e), out);
   have_d = true;
   int64_t q = 0;
-  engine_kind first = engine_start(&w->costs, w->engine, c->N, p.P, w->lay.g, x.ntot);
+  /* J, its fields and the start states within the rank's memory */
+  bool j_fits = !(w->mem_per_rank > 0) ||
+                couplings_bytes(c->N, w->lay.nloc, p.P) +
+                        (double)x.ntot * ((double)w->lay.nloc * 8.0 + (double)c->N) <=
+                    w->mem_per_rank;
+  engine_kind first = engine_start(&w->costs, w->engine, c->N, p.P, w->lay.g, x.ntot, j_fits);
   if (first == ENGINE_OVERLAPS)
-    TRY(e, rc, run_overlaps(&x, &p, w->engine == ENGINE_AUTO, &q, e), out);
+    TRY(e, rc, run_overlaps(&x, &p, w->engine == ENGINE_AUTO, j_fits, &q, e), out);
   if (q < x.ntot)
     TRY(e, rc, run_couplings(&x, &p, q, e), out);
 out:

@@ -85,6 +85,7 @@ L: [1]
 samples: 500
 probes: {train: 4, test: 4, feature: 4}
 checkpoint: {every_seconds: 0.3}
+dynamics: {engine: couplings} # the slower engine: the scan must outlive its first checkpoint
 YAML
 "${MPIRUN3[@]}" "$HOPSCAN" run werr/long.yaml -o werr/l.h5 --quiet >/dev/null 2>&1 &
 pid=$!

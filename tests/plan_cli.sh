@@ -5,8 +5,9 @@
 set -u
 . "${HOPSCAN_SOURCE_DIR:?}/tests/check_lib.sh" # fail, tmp (cwd), check
 
-# N = 256 in 4 blocks of 64; P = 13, 128; D = 13, 26; 12 probes. Peak bytes per rank at
-# P = 128, D = 26: 701952 (g = 1), 436480 (g = 2, 3), 303744 (g = 4).
+# N = 256 in 4 blocks of 64; P = 13, 128; D = 13, 26; 12 probes; the couplings engine (J's
+# memory). Peak bytes per rank at P = 128, D = 26: 701952 (g = 1), 436480 (g = 2, 3),
+# 303744 (g = 4).
 cat > small.yaml <<'YAML'
 N: 256
 alpha: [0.05, 0.5]
@@ -14,10 +15,13 @@ alpha_D: [0.05, 0.1]
 L: [1, dense]
 samples: 3
 probes: {train: 4, test: 4, feature: 4}
+dynamics: {engine: couplings}
 YAML
 
 "$HOPSCAN" plan small.yaml --ranks 5 --mem-per-rank 500000 > out.txt 2> err.txt
 rc=$?
+check "engine table: couplings for every alpha" test "$(grep -cE '^ +0\.(05|5) +[0-9]+ +couplings ' out.txt)" -eq 2
+check "engine table: core-hours total" grep -q "core-hours (.* with J built for every task" out.txt
 cat out.txt err.txt
 check "plan: exit 0 (got $rc)" test "$rc" -eq 0
 check "grid" grep -q "^grid        A x B x C = 2 x 2 x 2 = 8 points$" out.txt
@@ -29,7 +33,7 @@ check "D row" grep -Eq "^  D +13 +26$" out.txt
 check "L row" grep -Eq "^  L +1 dense$" out.txt
 check "ranks" grep -q "^parallel     5 ranks = 1 master + 4 workers" out.txt
 check "group size 2" grep -q "^  group size   2 (automatic: smallest that fits), 2 groups$" out.txt
-check "peak rows" grep -q "128 of 256 rows of J per rank" out.txt
+check "peak rows" grep -q "128 of 256 neuron rows per rank" out.txt
 check "work" grep -q "J builds 221.77 MFLOP" out.txt
 check "J memory" grep -Eq "J float32 \(N x N, ScaLAPACK\) +256.0 KiB" out.txt
 
@@ -62,6 +66,10 @@ check "--mem-per-rank 4Q: exit 2 (got $rc)" test "$rc" -eq 2
 check "--canonical" grep -q "^alpha: \[0.05, 0.5\]$" out.txt
 
 # Hopfield: no alpha_D/D rows.
+printf 'N: 32000\nalpha: [0.5, 2]\nalpha_D: [0.005]\nL: [3]\n' > big.yaml
+"$HOPSCAN" plan big.yaml --ranks 9 --mem-per-rank 1G > out.txt 2> err.txt
+check "auto at N = 32000: one rank per group in 1 GiB" grep -q "group size   1 (automatic" out.txt
+check "... every alpha on the overlaps engine" test "$(grep -cE ' overlaps +[0-9.]+ MiB' out.txt)" -eq 2
 printf 'model: hopfield\nN: 500\nalpha: [0.1, 0.14]\nsamples: 2\n' > hop.yaml
 "$HOPSCAN" plan hop.yaml > out.txt 2> err.txt
 rc=$?

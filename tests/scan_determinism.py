@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""The same scan with -np 1, 2, 3 and 4 (oversubscribed) and group sizes 1 and 2 gives bit-identical
-m_KIND and sweeps_KIND; every file is complete, its summaries equal a recomputation from m_KIND, and it
+"""The same scan with -np 1, 2, 3 and 4 (oversubscribed), group sizes 1 and 2, and each dynamics
+engine (auto, couplings, overlaps) gives bit-identical m_KIND and sweeps_KIND; every file is complete, its summaries equal a recomputation from m_KIND, and it
 passes the output contract checker. A scan with another seed differs (the comparison can fail).
 
 usage: scan_determinism.py   (HOPSCAN, HOPSCAN_SOURCE_DIR from ctest)
@@ -23,11 +23,15 @@ def main():
     S.check(S.all_done(ref), "np 1: not every sample is done")
     S.check_summaries(ref, "np 1")
     checker = os.path.join(S.SOURCE, "tests", "output_check.py")
-    cases = [(2, 1, cfg1), (3, 1, cfg1), (4, 1, cfg1), (3, 2, cfg2), (4, 2, cfg2)]
-    for np_, g, cfg in cases:
-        out = os.path.join(d, f"np{np_}_g{g}.h5")
+    cfgc = S.write_config(os.path.join(d, "c.yaml"), g=1, every=0.3, engine="couplings")
+    cfgo = S.write_config(os.path.join(d, "o.yaml"), g=2, every=0.3, engine="overlaps")
+    cases = [(2, 1, cfg1, "auto"), (3, 1, cfg1, "auto"), (4, 1, cfg1, "auto"),
+             (3, 2, cfg2, "auto"), (4, 2, cfg2, "auto"), (2, 1, cfgc, "couplings"),
+             (3, 2, cfgo, "overlaps")]
+    for np_, g, cfg, engine in cases:
+        out = os.path.join(d, f"np{np_}_g{g}_{engine}.h5")
         rc, so, se, dt = S.run(np_, ["run", cfg, "-o", out, "--progress=json"])
-        label = f"np {np_} g {g}"
+        label = f"np {np_} g {g} engine {engine}"
         print(f"{label}: exit {rc} in {dt:.2f} s", flush=True)
         if not S.check(rc == 0, f"{label}: exit {rc}\n{so}\n{se}"):
             continue

@@ -59,7 +59,7 @@ L: {L}
 coefficients: pm1
 samples: {samples}
 probes: {{train: 6, test: 6, feature: 6}}
-dynamics: {{order: random, max_sweeps: 100}}
+dynamics: {{order: random, max_sweeps: 100, engine: {engine}}}
 retrieval_threshold: 0.9
 seed: {seed}
 checkpoint: {{every_seconds: {every}}}
@@ -69,9 +69,9 @@ parallel: {{group_size: {g}{extra}}}
 
 def write_config(path, N=200, alpha="{start: 0.05, stop: 1.5, num: 6, spacing: log}",
                  alpha_D="[0.05, 0.1, 0.2]", L="[1, 3]", samples=3, seed=1, every=300, g=1,
-                 extra=""):
+                 extra="", engine="auto"):
     text = SMALL.format(N=N, alpha=alpha, alpha_D=alpha_D, L=L, samples=samples, seed=seed,
-                        every=every, g=g, extra=extra)
+                        every=every, g=g, extra=extra, engine=engine)
     with open(path, "w") as f:
         f.write(text)
     return path

@@ -175,7 +175,7 @@ L: [1, 3]
 coefficients: pm1
 samples: $1
 probes: {train: 8, test: 8, feature: 8}
-dynamics: {order: random, max_sweeps: 200}
+dynamics: {order: random, max_sweeps: 200, engine: couplings}  # the engine the sizing was tuned on
 retrieval_threshold: 0.9
 seed: 20260601
 checkpoint: {every_seconds: 2}

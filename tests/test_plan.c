@@ -9,13 +9,15 @@
 #include "hopscan/scheduler.h"
 #include "testutil.h"
 
+#include <math.h>
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* N = 256 (4 blocks of 64), P = 13, 128; D = 13, 26; 12 probes per task. */
+/* N = 256 (4 blocks of 64), P = 13, 128; D = 13, 26; 12 probes per task; J's memory model. */
 static const char *small = "N: 256\nalpha: [0.05, 0.5]\nalpha_D: [0.05, 0.1]\nL: [1, dense]\n"
-                           "samples: 3\nprobes: {train: 4, test: 4, feature: 4}\n";
+                           "samples: 3\nprobes: {train: 4, test: 4, feature: 4}\n"
+                           "dynamics: {engine: couplings}\n";
 
 /* The documented formula, written out independently. */
 static double model_bytes(double N, double rows, double P, double D, double probes) {
@@ -52,12 +54,70 @@ static void test_model(void) {
   T_EQ_I(plan_rows_per_rank(&c, 4), 32);
   /* Integer J switches to int32 above P = 32767. */
   config_free(&c);
-  const char *big = "N: 40000\nalpha: [0.8, 0.9]\nalpha_D: [0.1]\nL: [1]\n";
+  const char *big = "N: 40000\nalpha: [0.8, 0.9]\nalpha_D: [0.1]\nL: [1]\n"
+                    "dynamics: {engine: couplings}\n";
   T_OK(&e, config_load_string(&c, big, strlen(big), "big.yaml", &e));
   T_CHECK(plan_bytes_per_rank(&c, 0, 1) == model_bytes(40000, 40000, 32000, 4000, 24));
   T_CHECK(plan_bytes_per_rank(&c, 1, 1) == model_bytes(40000, 40000, 36000, 4000, 24));
   T_CHECK(plan_bytes_per_rank(&c, 1, 1) - plan_bytes_per_rank(&c, 0, 1) >
           40000.0 * 40000.0 * 2 - 1);
+  config_free(&c);
+}
+
+/* The overlaps engine's memory (auto and overlaps): packed rows of W words, W = ceil(P / 64)
+ * rounded up to 8, the overlaps M (64 W int32) and a row buffer, features, probe states. */
+static double model_overlaps(double rows, double N, double P, double D, double probes) {
+  double W = ceil(ceil(P / 64) / 8) * 8;
+  return rows * W * 8 + W * 64 * 4 + W * 8 + rows * D + probes * N * 2;
+}
+
+static void test_engines(void) {
+  static const char *const modes[] = {"auto", "overlaps"};
+  for (int m = 0; m < 2; m++) {
+    char yaml[256];
+    snprintf(yaml, sizeof yaml,
+             "N: 256\nalpha: [0.05, 0.5]\nalpha_D: [0.05, 0.1]\nL: [1, dense]\nsamples: 3\n"
+             "probes: {train: 4, test: 4, feature: 4}\ndynamics: {engine: %s}\n",
+             modes[m]);
+    config_t c;
+    err_t e;
+    T_OK(&e, config_load_string(&c, yaml, strlen(yaml), "eng.yaml", &e));
+    int64_t pt = config_point_index(&c, 1, 1, 1);
+    T_CHECK(plan_bytes_per_rank(&c, pt, 1) == model_overlaps(256, 256, 128, 26, 12));
+    T_CHECK(plan_bytes_per_rank(&c, pt, 2) == model_overlaps(128, 256, 128, 26, 12));
+    T_CHECK(plan_bytes_per_rank(&c, 0, 1) == model_overlaps(256, 256, 13, 13, 12));
+    /* J's memory does not decide the group size: one rank fits what J would need 4 for */
+    int64_t g = -1;
+    T_OK(&e, plan_group_size(&c, 5, 303744, &g, &e));
+    T_EQ_I(g, 1);
+    /* where J does not fit, a task stays on the overlaps engine */
+    T_EQ_I(plan_task_engine(&c, pt, 1, 303744, NULL), ENGINE_OVERLAPS);
+    config_free(&c);
+  }
+  /* At N = 32000, alpha = 2 a task fits in 1 GiB on one rank (issue 11's target), and the
+   * overlaps engine is chosen; the scan's estimated core-hours drop >= 10x against J. */
+  const char *fig = "N: 32000\nalpha: [0.05, 0.5, 2]\nalpha_D: [0.005]\nL: [3]\nsamples: 2\n"
+                    "probes: {train: 8, test: 8, feature: 8}\n";
+  config_t c;
+  err_t e;
+  T_OK(&e, config_load_string(&c, fig, strlen(fig), "fig.yaml", &e));
+  T_CHECK(plan_bytes_per_rank(&c, config_point_index(&c, 2, 0, 0), 1) <= 1024.0 * 1048576);
+  for (int64_t ia = 0; ia < 3; ia++)
+    T_EQ_I(plan_task_engine(&c, config_point_index(&c, ia, 0, 0), 1, 4e9, NULL), ENGINE_OVERLAPS);
+  plan_summary_t s;
+  T_OK(&e, plan_summarize(&c, 8, 4e9, &s, &e));
+  T_EQ_I(s.group_rc, 0);
+  T_EQ_I(s.layout.group_size, 1);
+  T_EQ_I(s.n_classes, 3);
+  T_CHECK(s.core_hours > 0 && s.core_hours_couplings >= 10 * s.core_hours);
+  T_EQ_I(s.classes[2].P, 64000);
+  T_EQ_I(s.classes[2].engine, ENGINE_OVERLAPS);
+  config_free(&c);
+  /* A small N with many sweeps' worth of probes: J is the cheaper engine for auto. */
+  const char *tiny = "N: 64\nalpha: [30]\nalpha_D: [0.1]\nL: [1]\nsamples: 1\n"
+                     "probes: {train: 64, test: 200, feature: 6}\n";
+  T_OK(&e, config_load_string(&c, tiny, strlen(tiny), "tiny.yaml", &e));
+  T_EQ_I(plan_task_engine(&c, 0, 1, 0, NULL), ENGINE_COUPLINGS);
   config_free(&c);
 }
 
@@ -231,6 +291,7 @@ int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   test_model();
   test_group_size();
+  test_engines();
   test_layout_agreement();
   test_summary();
   test_detect(MPI_COMM_WORLD);

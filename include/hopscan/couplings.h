@@ -56,6 +56,12 @@ static inline int32_t couplings_at(const couplings_t *cp, int64_t r, int64_t j) 
   return cp->elem == 2 ? ((const int16_t *)cp->J)[k] : ((const int32_t *)cp->J)[k];
 }
 
+/* Peak bytes one rank holds while building J for `rows` local rows of N and P patterns: the
+ * float J from ScaLAPACK, the integer J (int16 when P <= 32767, else int32), one pattern chunk
+ * (COUPLINGS_CHUNK columns) and PBLAS's gathered panel of it:
+ *   rows*N*4 + rows*N*(2 or 4) + N*Pc*4 + rows*Pc*4,  Pc = min(P, COUPLINGS_CHUNK). */
+double couplings_bytes(int64_t N, int64_t rows, int64_t P);
+
 /* Energy H = -1/2 sum_{i != j} J_ij s_i s_j of a full state from the local rows, summed over the
  * group (exact integer). Collective on lay->comm. */
 int64_t couplings_energy(const couplings_t *cp, const int8_t *s);

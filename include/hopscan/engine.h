@@ -42,14 +42,27 @@ double engine_overlaps_seconds(const engine_costs_t *k, int64_t N, int64_t P, in
                                int64_t n_states, int64_t sweeps, int64_t flips);
 double engine_couplings_run_seconds(const engine_costs_t *k, int64_t N, int64_t g, int64_t flips);
 
-/* The engine a task starts with under mode `mode` (auto decides, the others are kept). */
+/* The engine a task starts with under mode `mode` (auto decides, the others are kept). j_fits:
+ * whether J fits the memory of a rank (auto never builds J when it does not). */
 engine_kind engine_start(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
-                         int64_t n_probes);
+                         int64_t n_probes, bool j_fits);
 
 /* Whether auto, having run `done` of n_probes probes on the overlaps engine with `sweeps` sweeps
- * and `flips` flips in all, builds J for the rest. */
+ * and `flips` flips in all, builds J for the rest (never when J does not fit). */
 bool engine_switch(const engine_costs_t *k, int64_t N, int64_t P, int64_t g, int64_t n_probes,
-                   int64_t done, int64_t sweeps, int64_t flips);
+                   int64_t done, int64_t sweeps, int64_t flips, bool j_fits);
+
+/* Planning assumptions (`hopscan plan`: sweeps and flips are unknown before a run): every probe
+ * takes ENGINE_PLAN_SWEEPS sweeps and N / 2 flips. */
+#define ENGINE_PLAN_SWEEPS 10
+
+/* Estimated seconds of one task on engine `kind` (couplings or overlaps) under the planning
+ * assumptions, and the engine a task gets under mode `mode` by the same estimate (auto: the
+ * cheaper one, overlaps when J does not fit). */
+double engine_task_seconds(const engine_costs_t *k, engine_kind kind, int64_t N, int64_t P,
+                           int64_t g, int64_t n_probes);
+engine_kind engine_plan(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
+                        int64_t n_probes, bool j_fits);
 
 const char *engine_name(engine_kind k);
 

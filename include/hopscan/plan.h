@@ -6,6 +6,7 @@
 #define HOPSCAN_PLAN_H
 
 #include "hopscan/config.h"
+#include "hopscan/engine.h"
 #include "hopscan/err.h"
 
 #include <mpi.h>
@@ -16,17 +17,28 @@
  * numroc for N rows in blocks of c->block_size. */
 int64_t plan_rows_per_rank(const config_t *c, int64_t g);
 
-/* Peak bytes one rank of a group of g needs for grid point `point` (J float + integer J,
- * pattern chunks, features, probe states). The kernel allocates within this bound:
+/* Peak bytes one rank of a group of g needs at P and D on engine `engine` (couplings or
+ * overlaps). The kernel allocates within this bound:
  *   rows  = plan_rows_per_rank(c, g) = min(N, ceil(ceil(N / nb) / g) * nb), nb = block_size
- *   Pc    = min(P, 2048)                        (pattern chunk)
- *   bytes = rows*N*4                            float J from ScaLAPACK
- *         + rows*N*(P <= 32767 ? 2 : 4)         integer J (int16 or int32)
- *         + N*Pc*4 + rows*Pc*4                  pattern chunk and gathered panel
- *         + rows*D                              int8 features
- *         + n_probes*N*13                       probe states and int64 fields
+ *   couplings: couplings_bytes(N, rows, P)  float J, integer J, pattern chunk and panel
+ *              + rows*D + n_probes*N*13     int8 features, probe states and int64 fields
+ *   overlaps:  overlaps_bytes(rows, P)      packed rows (rows * P / 8), overlaps, row buffer
+ *              + rows*D + n_probes*N*2      features, probe states
  * with n_probes the probes of all kinds per task. */
+double plan_bytes_engine(const config_t *c, int64_t P, int64_t D, int64_t g, engine_kind engine);
+
+/* Peak bytes one rank of a group of g needs for grid point `point`: the couplings engine's when
+ * dynamics.engine is couplings, else the overlaps engine's (auto builds J only where it fits the
+ * rank's memory). */
 double plan_bytes_per_rank(const config_t *c, int64_t point, int64_t g);
+
+/* The engine a task at `point` gets in groups of g with mem_per_rank bytes per rank (<= 0:
+ * unlimited), by engine.h's planning estimate at the reference constants, and its estimated
+ * seconds (may be NULL). plan_task_seconds: that time with unlimited memory (the scheduler's
+ * largest-first ordering key). */
+engine_kind plan_task_engine(const config_t *c, int64_t point, int64_t g, double mem_per_rank,
+                             double *seconds);
+double plan_task_seconds(const config_t *c, int64_t point, int64_t g);
 
 /* Estimated cost of one sample at a grid point, in flops (J build + dynamics): the scheduler's
  * ordering key and the plan's work estimate: 2*N*N*P + n_probes*20*N*N. */
@@ -63,6 +75,20 @@ typedef struct plan_layout {
 } plan_layout_t;
 void plan_layout(int64_t ranks, int64_t g, plan_layout_t *l);
 
+/* One task class: the tasks of one alpha (the engine can differ over alpha_D only when J fits
+ * at some D and not at others: engine auto then means "mixed"). */
+typedef struct plan_class {
+  double alpha;
+  int64_t P;
+  engine_kind engine;      /* couplings, overlaps, or ENGINE_AUTO for mixed */
+  int64_t n_overlaps;      /* alpha_D values on the overlaps engine */
+  double bytes_per_rank;   /* largest over alpha_D, on the engine used */
+  double seconds_per_task; /* mean over the class, one group */
+  double core_hours;       /* all tasks of the class: seconds * group size * tasks / 3600 */
+} plan_class_t;
+
+#define PLAN_MAX_CLASSES 64
+
 /* Everything `hopscan plan` reports, as data. */
 typedef struct plan_summary {
   int64_t points, tasks, probes_per_task;
@@ -82,6 +108,11 @@ typedef struct plan_summary {
   int64_t file_bytes;     /* output_file_bytes */
   double probe_row_bytes; /* raw /probes data: m f32 + sweeps i32 per probe */
   double build_flops, dynamics_flops;
+  /* Engines and time (valid when group_rc == 0), at engine_costs_default's constants. */
+  int64_t n_classes; /* min(A, PLAN_MAX_CLASSES) */
+  plan_class_t classes[PLAN_MAX_CLASSES];
+  double core_hours;           /* the whole scan, engines as chosen */
+  double core_hours_couplings; /* the whole scan with J built for every task */
 } plan_summary_t;
 
 /* Fills s for config c and a run of `ranks` ranks with mem_per_rank bytes per rank (<= 0:

@@ -37,6 +37,7 @@ typedef struct probes_worker {
   int ctxt;             /* BLACS grid of the group (couplings_grid_init) */
   engine_kind engine;   /* c->engine unless changed (bench, tests) */
   overlaps_isa isa;     /* overlaps kernels: overlaps_best_isa() unless lowered (bench, tests) */
+  double mem_per_rank;  /* bytes a rank may use; auto builds J only within it (<= 0: no limit) */
   engine_costs_t costs; /* measured by the group's first rank at init, the same on all ranks */
   probes_stats_t last;
 } probes_worker_t;
