@@ -29,7 +29,23 @@ void config_derive_kinds(config_t *c) {
     d->family = (probe_family)k;
     d->size = 1;
     d->rng_id = (uint32_t)k;
+    c->probes[k] = k < 3 ? c->probes[k] : 0;
   }
+  /* one kind per mixture size; its sweep orders are addressed by 0x100 + n, so a kind's values do
+   * not depend on which other sizes the config lists */
+  for (int64_t i = 0; i < c->n_mixture_sizes && c->n_kinds < PROBE_KINDS_MAX; i++) {
+    int k = c->n_kinds++;
+    probe_kind_t *d = &c->kinds[k];
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "mixture%d", (int)c->mixture_sizes[i]);
+    d->family = PROBE_MIXTURE;
+    d->size = (int)c->mixture_sizes[i];
+    d->rng_id = 0x100u + (uint32_t)c->mixture_sizes[i];
+    d->components = true;
+    c->probes[k] = c->mixture_count;
+  }
+  for (int k = c->n_kinds; k < PROBE_KINDS_MAX; k++)
+    c->probes[k] = 0;
 }
 
 void config_free(config_t *c) {
@@ -37,30 +53,30 @@ void config_free(config_t *c) {
   free(c->alpha);
   free(c->alpha_D);
   free(c->L);
+  free(c->mixture_sizes);
   config_init(c);
 }
 
 int config_canonical(const config_t *c, char **text, err_t *e) {
   strbuf_t b;
   strbuf_init(&b);
-  const char *prev_section = "";
-  size_t prev_len = 0;
+  const char *prev = ""; /* the previous key: its sections are already open */
   for (int ki = 0; ki < CONFIG_N_KEYS; ki++) {
     const key_def *k = &config_keys[ki];
     if (!config_key_used(k, c))
       continue;
-    const char *dot = strchr(k->name, '.');
-    if (dot) {
-      size_t sl = (size_t)(dot - k->name);
-      if (sl != prev_len || strncmp(prev_section, k->name, sl) != 0)
-        strbuf_printf(&b, "%.*s:\n", (int)sl, k->name);
-      prev_section = k->name;
-      prev_len = sl;
-      strbuf_printf(&b, "  %s: ", dot + 1);
-    } else {
-      prev_len = 0;
-      strbuf_printf(&b, "%s: ", k->name);
+    /* one mapping level per dotted component; open the sections prev did not share */
+    const char *name = k->name;
+    int depth = 0;
+    bool shared = true;
+    for (const char *dot; (dot = strchr(name, '.')) != NULL; name = dot + 1, depth++) {
+      size_t off = (size_t)(dot - k->name) + 1;
+      shared = shared && !strncmp(prev, k->name, off);
+      if (!shared)
+        strbuf_printf(&b, "%*s%.*s:\n", 2 * depth, "", (int)(dot - name), name);
     }
+    prev = k->name;
+    strbuf_printf(&b, "%*s%s: ", 2 * depth, "", name);
     config_key_format(&b, k, c);
     strbuf_printf(&b, "\n");
   }

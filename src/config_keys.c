@@ -106,6 +106,28 @@ const key_def config_keys[CONFIG_N_KEYS] = {
      .default_text = "8 (hopfield: 0)",
      .range_text = "0 .. D (hopfield: 0)",
      .help = "probes started at features"},
+    {.name = "probes.mixture.count",
+     .type = KT_INT,
+     .flags = K_MIXTURE,
+     .def = "8",
+     .imin = 0,
+     .imax = 1048576,
+     .off = OFF(mixture_count),
+     .type_text = "integer",
+     .range_text = "0 .. 2^20",
+     .help = "probes per mixture size (with probes.mixture.sizes)"},
+    {.name = "probes.mixture.sizes",
+     .type = KT_ILIST,
+     .flags = K_MIXTURE,
+     .imin = 3,
+     .imax = 999,
+     .off = OFF(mixture_sizes),
+     .off_n = OFF(n_mixture_sizes),
+     .type_text = "list of int",
+     .default_text = "none",
+     .range_text = "odd, 3 .. D (hopfield: P); at most 13",
+     .help = "mixture probes: sign of a random signed sum of n features (hopfield: stored "
+             "patterns), one kind mixtureN per size n"},
     {.name = "dynamics.order",
      .type = KT_ENUM,
      .def = "random",
@@ -208,6 +230,8 @@ int config_key_index(const char *name) {
 }
 
 bool config_key_used(const key_def *k, const config_t *c) {
+  if ((k->flags & K_MIXTURE) && c->n_mixture_sizes == 0)
+    return false; /* absent means none; configs without mixtures dump as before */
   return !(!model_defs[c->model].features && (k->flags & K_RFHM_ONLY));
 }
 
@@ -256,6 +280,7 @@ void config_key_format(strbuf_t *b, const key_def *k, const config_t *c) {
     strbuf_printf(b, "]");
     break;
   }
+  case KT_ILIST:
   case KT_LLIST: {
     const int32_t *v = *CFIELD(c, k->off, int32_t *);
     int64_t n = *CFIELD(c, k->off_n, int64_t);

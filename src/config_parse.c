@@ -284,6 +284,7 @@ static int parse_scalar(ctx_t *x, const key_def *k, const char *s, bool plain, p
   }
   case KT_AXIS:
   case KT_LLIST:
+  case KT_ILIST:
     break;
   }
   return fail(x, p, key, "internal error: no scalar parser");
@@ -437,11 +438,12 @@ static int parse_axis(ctx_t *x, const key_def *k, slot_t *sl, const yaml_node_t 
   return 0;
 }
 
-/* List of integers >= 1 or `dense` (stored as 0). */
+/* List of integers >= 1 or `dense` (stored as 0); KT_ILIST: integers in [imin, imax] only. */
 static int parse_llist(ctx_t *x, const key_def *k, slot_t *sl, const yaml_node_t *n) {
+  const bool dense_ok = k->type == KT_LLIST;
   if (n->type != YAML_SEQUENCE_NODE)
-    return fail(x, node_pos(n), k->name, "expected a list such as [1, 3, dense], got %s",
-                node_kind(n));
+    return fail(x, node_pos(n), k->name, "expected a list such as %s, got %s",
+                dense_ok ? "[1, 3, dense]" : "[3, 5, 7]", node_kind(n));
   int64_t len = n->data.sequence.items.top - n->data.sequence.items.start;
   if (len == 0)
     return fail(x, node_pos(n), k->name, "empty list (give at least one value)");
@@ -450,7 +452,9 @@ static int parse_llist(ctx_t *x, const key_def *k, slot_t *sl, const yaml_node_t
   *FIELD(x->c, k->off, int32_t *) = v;
   *FIELD(x->c, k->off_n, int64_t) = len;
   CHECK(x->e, util_alloc((void **)&sl->elem_pos, (size_t)len, sizeof(pos_t), "config", x->e));
-  const key_def el_def = {.type = KT_INT, .imin = 1, .imax = CONFIG_I31};
+  const key_def el_def = {
+      .type = KT_INT, .imin = dense_ok ? 1 : k->imin, .imax = dense_ok ? CONFIG_I31 : k->imax};
+  const char *want = dense_ok ? "an integer or dense" : "an integer";
   for (int64_t i = 0; i < len; i++) {
     const yaml_node_t *el = yaml_document_get_node(x->doc, n->data.sequence.items.start[i]);
     char key[64];
@@ -458,19 +462,21 @@ static int parse_llist(ctx_t *x, const key_def *k, slot_t *sl, const yaml_node_t
     pos_t p = node_pos(el);
     sl->elem_pos[i] = p;
     if (el->type != YAML_SCALAR_NODE)
-      return fail(x, p, key, "expected an integer or dense, got %s", node_kind(el));
+      return fail(x, p, key, "expected %s, got %s", want, node_kind(el));
     const char *s = scalar_text(el);
     int64_t iv = 0;
-    if (strcmp(s, "dense") != 0) {
+    if (!dense_ok || strcmp(s, "dense") != 0) {
       if (!scalar_plain(el))
-        return fail(x, p, key, "expected an integer or dense, got the quoted string \"%s\"", s);
+        return fail(x, p, key, "expected %s, got the quoted string \"%s\"", want, s);
       if (!*s)
-        return fail(x, p, key, "missing value (expected an integer or dense)");
+        return fail(x, p, key, "missing value (expected %s)", want);
       bool neg;
       uint64_t mag;
       util_num_status st = util_parse_integer(s, &neg, &mag);
       if (st == UTIL_NUM_SYNTAX)
-        return fail(x, p, key, "'%s' is neither an integer nor dense", s);
+        return fail(x, p, key,
+                    dense_ok ? "'%s' is neither an integer nor dense" : "'%s' is not an integer",
+                    s);
       CHECK(x->e, parse_int_text(x, &el_def, key, s, p, &iv));
     }
     v[i] = (int32_t)iv;
@@ -489,7 +495,7 @@ static int parse_value(ctx_t *x, int ki, const yaml_node_t *kn, const yaml_node_
   sl->val_pos = node_pos(vn);
   if (k->type == KT_AXIS)
     return parse_axis(x, k, sl, vn);
-  if (k->type == KT_LLIST)
+  if (k->type == KT_LLIST || k->type == KT_ILIST)
     return parse_llist(x, k, sl, vn);
   if (vn->type != YAML_SCALAR_NODE) {
     const char *want = k->type == KT_ENUM    ? "one of its names"
@@ -628,6 +634,38 @@ static pos_t value_pos_or(const ctx_t *x, const char *name, pos_t fallback) {
   return sl->present ? sl->val_pos : fallback;
 }
 
+/* probes.mixture: odd sizes with enough components (features, or patterns for models without
+ * features) at every grid point; count only with sizes. */
+static int validate_mixture(ctx_t *x, int64_t comps, const char *what) {
+  const config_t *c = x->c;
+  const char *sizes = "probes.mixture.sizes";
+  char key[64];
+  if (c->n_mixture_sizes == 0) {
+    const slot_t *sl = &x->slot[config_key_index("probes.mixture.count")];
+    if (sl->present)
+      return fail(x, sl->key_pos, "probes.mixture.count",
+                  "given without probes.mixture.sizes (say which mixtures, e.g. sizes: [3, 5, 7])");
+    return 0;
+  }
+  if (c->n_mixture_sizes > PROBE_KINDS_MAX - 3)
+    return fail(x, elem_pos(x, sizes, PROBE_KINDS_MAX - 3), sizes,
+                "%lld sizes (at most %d mixture kinds)", (long long)c->n_mixture_sizes,
+                PROBE_KINDS_MAX - 3);
+  for (int64_t i = 0; i < c->n_mixture_sizes; i++) {
+    int n = (int)c->mixture_sizes[i];
+    snprintf(key, sizeof key, "%s[%lld]", sizes, (long long)i);
+    if (n % 2 == 0)
+      return fail(x, elem_pos(x, sizes, i), key,
+                  "%d is even (a mixture has an odd number of components, so its sign has no ties)",
+                  n);
+    if (n > comps)
+      return fail(x, elem_pos(x, sizes, i), key,
+                  "%d exceeds %s = %lld components at the smallest %s (a mixture needs n <= %s)", n,
+                  what, (long long)comps, *what == 'D' ? "alpha_D" : "alpha", what);
+  }
+  return 0;
+}
+
 /* Cross-key checks, all in one place. */
 static int validate(ctx_t *x) {
   const config_t *c = x->c;
@@ -703,6 +741,8 @@ static int validate(ctx_t *x) {
                 "for every alpha)",
                 (long long)c->probes[PROBE_TRAIN], (long long)Pmin, (long long)imin, av);
   }
+  CHECK(x->e, validate_mixture(x, model_defs[c->model].features ? Dmin : Pmin,
+                               model_defs[c->model].features ? "D" : "P"));
   int64_t total = 0;
   for (int k = 0; k < c->n_kinds; k++)
     total += c->probes[k];

@@ -167,12 +167,15 @@ def check_rows(f, schema, complete, synthetic):
     dn = d.reshape(-1) == 1
     T = dn.size
     for kind in summary_oracle.kinds(f):
-        k = KINDS.index(kind)
+        k = summary_oracle.all_kinds(f).index(kind)
         mv = f[f"m_{kind}"][()].reshape(T, -1)
         sv = f[f"sweeps_{kind}"][()].reshape(T, -1)
         need(not np.any(np.isnan(mv[dn])), f"{kind}: no NaN in done rows")
         need(np.all(np.abs(mv[dn]) <= 1.0), f"{kind}: |m| <= 1 in done rows")
         need(np.all(sv[dn] >= -1), f"{kind}: sweeps >= -1 in done rows")
+        if kind.startswith("mixture") and not synthetic:
+            cv = f[f"m_components_{kind}"][()].reshape(T, -1)
+            need(np.all((cv[dn] >= 0) & (cv[dn] <= 1)), f"{kind}: 0 <= m_components <= 1 in done rows")
         if synthetic:
             for t in range(T):
                 for j in range(mv.shape[1]):

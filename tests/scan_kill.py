@@ -23,7 +23,8 @@ NAME = "scan_kill"
 def main():
     np_ = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     d = S.tmpdir("hopscan-scan-kill-")
-    cfg = S.write_config(os.path.join(d, "k.yaml"), N=700, samples=4, every=0.05, g=1)
+    cfg = S.write_config(os.path.join(d, "k.yaml"), N=700, samples=4, every=0.05, g=1,
+                         mixture=", mixture: {count: 3, sizes: [3]}")  # resume covers mixtures
     ref = os.path.join(d, "ref.h5")
     t0 = time.monotonic()
     p = S.start(np_, ["run", cfg, "-o", ref, "--progress=json"])

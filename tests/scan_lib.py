@@ -58,7 +58,7 @@ alpha_D: {alpha_D}
 L: {L}
 coefficients: pm1
 samples: {samples}
-probes: {{train: 6, test: 6, feature: 6}}
+probes: {{train: 6, test: 6, feature: 6{mixture}}}
 dynamics: {{order: random, max_sweeps: 100, engine: {engine}}}
 retrieval_threshold: 0.9
 seed: {seed}
@@ -69,9 +69,10 @@ parallel: {{group_size: {g}{extra}}}
 
 def write_config(path, N=200, alpha="{start: 0.05, stop: 1.5, num: 6, spacing: log}",
                  alpha_D="[0.05, 0.1, 0.2]", L="[1, 3]", samples=3, seed=1, every=300, g=1,
-                 extra="", engine="auto"):
+                 extra="", engine="auto", mixture=""):
+    """mixture: e.g. ", mixture: {count: 3, sizes: [3, 5]}" (none by default)."""
     text = SMALL.format(N=N, alpha=alpha, alpha_D=alpha_D, L=L, samples=samples, seed=seed,
-                        every=every, g=g, extra=extra, engine=engine)
+                        every=every, g=g, extra=extra, engine=engine, mixture=mixture)
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -110,8 +111,9 @@ def read_probes(path):
     out = {}
     with h5py.File(path, "r", locking=False) as f:
         for k in summary_oracle.kinds(f):
-            for d in ("m", "sweeps"):
-                out[f"{k}/{d}"] = f[f"{d}_{k}"][...]
+            for d in ("m", "sweeps", "m_components"):
+                if f"{d}_{k}" in f:
+                    out[f"{k}/{d}"] = f[f"{d}_{k}"][...]
         out["done"] = f["done"][...]
     return out
 

@@ -20,9 +20,17 @@ def attr_str(f, name):
     return v.decode() if isinstance(v, (bytes, np.bytes_)) else str(v)
 
 
+def all_kinds(f):
+    """Every probe kind of the file's config in output order: train, test, feature, then one
+    mixtureN per probes.mixture.sizes entry (in the config's order)."""
+    m = re.search(r"^\s+sizes:\s*\[([0-9, ]*)\]", attr_str(f, "config_yaml"), re.M)
+    sizes = [int(x) for x in m.group(1).split(",") if x.strip()] if m else []
+    return list(KINDS) + [f"mixture{n}" for n in sizes]
+
+
 def kinds(f):
-    """The probe kinds the file has variables for (kinds with n > 0)."""
-    return [k for k in KINDS if f"m_{k}" in f]
+    """The probe kinds the file has variables for (kinds with n > 0), in output order."""
+    return [k for k in all_kinds(f) if f"m_{k}" in f]
 
 
 def retrieval_threshold(f):

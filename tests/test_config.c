@@ -100,6 +100,22 @@ static const struct bad {
     {"N: 100000\nalpha: [0.1, 200]\nalpha_D: [0.1]\nL: [1]\n", "2:14: alpha[1]", "2^24"},
     {"N: 2000000000\nalpha: [0.001]\nalpha_D: [0.1]\nL: [1]\n", "2:9: alpha[0]", "2^62"},
     {CORE "probes: {train: 0, test: 0, feature: 0}\n", "5:17: probes", "no probes"},
+    /* mixture probes */
+    {CORE "probes: {mixture: {sizes: [3, 4]}}\n", "5:31: probes.mixture.sizes[1]", "4 is even"},
+    {CORE "probes: {mixture: {sizes: [1]}}\n", "5:28: probes.mixture.sizes[0]", "out of range"},
+    {CORE "probes: {mixture: {sizes: [3, 3]}}\n", "5:31: probes.mixture.sizes[1]", "repeats"},
+    {CORE "probes: {mixture: {sizes: 3}}\n", "5:27: probes.mixture.sizes", "expected a list"},
+    {CORE "probes: {mixture: {sizes: [dense]}}\n", "5:28: probes.mixture.sizes[0]",
+     "not an integer"},
+    {CORE "probes: {mixture: {sizes: [3, 15]}}\n", "5:31: probes.mixture.sizes[1]",
+     "exceeds D = 10"},
+    {CORE "probes: {mixture: {count: 4}}\n", "5:20: probes.mixture.count", "without"},
+    {CORE "probes: {mixture: {count: -1, sizes: [3]}}\n", "5:27: probes.mixture.count",
+     "out of range"},
+    {CORE "probes: {mixture: {size: [3]}}\n", "5:20: probes.mixture.size", "did you mean 'sizes'"},
+    {CORE "probes: {mixture: 3}\n", "5:19: probes.mixture", "expected a mapping"},
+    {"model: hopfield\nN: 100\nalpha: [0.05]\nprobes: {train: 2, mixture: {sizes: [7]}}\n",
+     "4:38: probes.mixture.sizes[0]", "exceeds P = 5"},
     /* documents */
     {"", "1:1: empty config", NULL},
     {"# only a comment\n", "1:1: empty config", NULL},
@@ -355,6 +371,30 @@ static void roundtrip(const char *yaml) {
   config_free(&b);
 }
 
+/* probes.mixture: one kind per size after train, test, feature; nested canonical text. */
+static void test_mixture_kinds(void) {
+  config_t c;
+  err_t e;
+  T_EQ_I(load(&c, CORE "probes: {test: 2, mixture: {sizes: [5, 3]}}\n", &e), 0);
+  T_EQ_I(c.n_kinds, 5);
+  T_CHECK(!strcmp(c.kinds[3].name, "mixture5") && !strcmp(c.kinds[4].name, "mixture3"));
+  T_EQ_I(c.kinds[3].family, PROBE_MIXTURE);
+  T_EQ_I(c.kinds[3].size, 5);
+  T_CHECK(c.kinds[3].components && !c.kinds[0].components);
+  T_EQ_I(c.probes[3], 8); /* count defaults to 8 */
+  T_EQ_I(c.probes[4], 8);
+  T_EQ_I(c.probes[PROBE_TEST], 2);
+  char *text;
+  T_OK(&e, config_canonical(&c, &text, &e));
+  T_CHECK(strstr(text, "probes:\n  train: 8\n  test: 2\n  feature: 8\n  mixture:\n    count: 8\n"
+                       "    sizes: [5, 3]\ndynamics:\n") != NULL);
+  free(text);
+  config_free(&c);
+  T_EQ_I(load(&c, CORE, &e), 0);
+  T_EQ_I(c.n_kinds, 3);
+  config_free(&c);
+}
+
 static void test_canonical(void) {
   roundtrip(CORE);
   roundtrip("N: 777\nalpha: {start: 0.013, stop: 1.7, num: 11, spacing: log}\n"
@@ -365,6 +405,9 @@ static void test_canonical(void) {
             "parallel: {group_size: 2, mem_per_rank: 1.5G}\n");
   roundtrip("N: 100\nalpha: [1e-1, 2.5e-1]\nalpha_D: [0.1]\nL: [dense]\ncoefficients: gaussian\n"
             "dynamics: {order: cyclic, max_sweeps: 1}\nretrieval_threshold: -0.0\n");
+  roundtrip(CORE "probes: {mixture: {count: 3, sizes: [7, 3]}}\n");
+  roundtrip("model: hopfield\nN: 100\nalpha: [0.1]\nprobes: {mixture: {sizes: [5]}}\n");
+  test_mixture_kinds();
 
   /* The canonical text itself: every key, defaults filled in, ranges expanded, table order. */
   config_t c;

@@ -2,7 +2,7 @@
  * - the first, middle and last grid point of every shipped config, each as a one-point config at
  *   N = 400 with the point's alpha, D (at most 200), L, coefficients, order and probes;
  * - random small configs (both models, both coefficient kinds, L sparse and dense, both orders,
- *   max_sweeps 1-3 so that runs are cut, odd block sizes);
+ *   max_sweeps 1-3 so that runs are cut, odd block sizes, mixture probes in half of them);
  * each with the couplings engine, the overlaps engine (every SIMD variant the CPU runs), auto, and
  * auto with costs that make it switch engines within a task, on groups of 1 .. size ranks. */
 #include "hopscan/overlaps.h"
@@ -101,10 +101,21 @@ static void small_point(const config_t *c0, int64_t point, config_t *c) {
                      (long long)N, c0->alpha[ia], (unsigned long long)c0->seed,
                      c0->order == ORDER_RANDOM ? "random" : "cyclic", (long long)c0->max_sweeps);
   int64_t ntrain = c0->probes[PROBE_TRAIN] < P ? c0->probes[PROBE_TRAIN] : P;
+  /* mixture sizes that fit (components: D features, hopfield: P patterns), 2 probes each */
+  char mix[128] = "";
+  int64_t comps =
+      c0->model == MODEL_HOPFIELD ? P : (config_D(c0, ib) < 200 ? config_D(c0, ib) : 200);
+  for (int64_t i = 0, m = 0; i < c0->n_mixture_sizes; i++)
+    if (c0->mixture_sizes[i] <= comps)
+      snprintf(mix + strlen(mix), sizeof mix - strlen(mix), "%s%d", m++ ? ", " : "",
+               (int)c0->mixture_sizes[i]);
+  char mixture[160] = "";
+  if (mix[0])
+    snprintf(mixture, sizeof mixture, ", mixture: {count: 2, sizes: [%s]}", mix);
   if (c0->model == MODEL_HOPFIELD) {
     snprintf(yaml + len, sizeof yaml - (size_t)len,
-             "model: hopfield\nprobes: {train: %lld, test: %lld}\n", (long long)ntrain,
-             (long long)c0->probes[PROBE_TEST]);
+             "model: hopfield\nprobes: {train: %lld, test: %lld%s}\n", (long long)ntrain,
+             (long long)c0->probes[PROBE_TEST], mixture);
   } else {
     int64_t D = config_D(c0, ib) < 200 ? config_D(c0, ib) : 200;
     int64_t nfeat = c0->probes[PROBE_FEATURE] < D ? c0->probes[PROBE_FEATURE] : D;
@@ -113,9 +124,9 @@ static void small_point(const config_t *c0, int64_t point, config_t *c) {
       snprintf(Ltext, sizeof Ltext, "%lld", (long long)(c0->L[ic] < D ? c0->L[ic] : D));
     snprintf(yaml + len, sizeof yaml - (size_t)len,
              "alpha_D: [%.17g]\nL: [%s]\ncoefficients: %s\n"
-             "probes: {train: %lld, test: %lld, feature: %lld}\n",
+             "probes: {train: %lld, test: %lld, feature: %lld%s}\n",
              (double)D / (double)N, Ltext, c0->coefficients == COEF_PM1 ? "pm1" : "gaussian",
-             (long long)ntrain, (long long)c0->probes[PROBE_TEST], (long long)nfeat);
+             (long long)ntrain, (long long)c0->probes[PROBE_TEST], (long long)nfeat, mixture);
   }
   kt_config(c, yaml);
 }
@@ -186,7 +197,7 @@ static uint64_t next(uint64_t *z) {
 
 static void check_random_configs(MPI_Comm world) {
   uint64_t z = 0x2545f4914f6cdd1du;
-  int64_t moved = 0, cut = 0, switched = 0;
+  int64_t moved = 0, cut = 0, switched = 0, mixtures = 0;
   for (int k = 0; k < 24; k++) {
     char yaml[1024];
     int64_t N = 16 + (int64_t)(next(&z) % 150);
@@ -199,9 +210,10 @@ static void check_random_configs(MPI_Comm world) {
     if (k % 4 == 3) {
       snprintf(yaml, sizeof yaml,
                "model: hopfield\nN: %lld\nalpha: [%.6g]\nsamples: 1\nseed: %llu\n"
-               "probes: {train: %lld, test: 2}\ndynamics: {order: %s, max_sweeps: %lld}\n"
+               "probes: {train: %lld, test: 2%s}\ndynamics: {order: %s, max_sweeps: %lld}\n"
                "parallel: {block_size: %lld}\n",
-               (long long)N, alpha, (unsigned long long)(next(&z) % 1000), (long long)ntrain, order,
+               (long long)N, alpha, (unsigned long long)(next(&z) % 1000), (long long)ntrain,
+               k % 2 && P >= 5 ? ", mixture: {count: 2, sizes: [5, 3]}" : "", order,
                (long long)sweeps, (long long)nb);
     } else {
       int64_t D = 2 + (int64_t)(next(&z) % 12);
@@ -215,10 +227,13 @@ static void check_random_configs(MPI_Comm world) {
         snprintf(Ltext, sizeof Ltext, "%lld", (long long)L);
       snprintf(yaml, sizeof yaml,
                "N: %lld\nalpha: [%.6g]\nalpha_D: [%.17g]\nL: [%s]\ncoefficients: %s\n"
-               "samples: 1\nseed: %llu\nprobes: {train: %lld, test: 2, feature: %lld}\n"
+               "samples: 1\nseed: %llu\nprobes: {train: %lld, test: 2, feature: %lld%s}\n"
                "dynamics: {order: %s, max_sweeps: %lld}\nparallel: {block_size: %lld}\n",
                (long long)N, alpha, (double)D / (double)N, Ltext, next(&z) % 2 ? "gaussian" : "pm1",
                (unsigned long long)(next(&z) % 1000), (long long)ntrain, (long long)(D < 2 ? D : 2),
+               k % 2 == 0 && D >= 3 ? (D >= 7 ? ", mixture: {count: 3, sizes: [3, 7]}"
+                                              : ", mixture: {count: 3, sizes: [3]}")
+                                    : "",
                order, (long long)sweeps, (long long)nb);
     }
     config_t c;
@@ -228,6 +243,7 @@ static void check_random_configs(MPI_Comm world) {
     moved +=
         compare_engines(world, &c, (task_t){0, (int64_t)(next(&z) % 4)}, what, 4, true, &switched);
     cut += c.max_sweeps <= 3;
+    mixtures += c.n_kinds > 3;
     config_free(&c);
   }
   int rank;
@@ -236,6 +252,7 @@ static void check_random_configs(MPI_Comm world) {
     T_CHECK(moved > 0);
     T_CHECK(cut > 0);
     T_CHECK(switched > 0);
+    T_CHECK(mixtures >= 6); /* mixture kinds were compared too */
   }
 }
 

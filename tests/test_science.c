@@ -3,7 +3,15 @@
  *   alpha = 0.25 (mean m_train < 0.6);
  * - RFHM with L = 1 and P >> D: the features are retrieved like classic Hopfield storing D
  *   patterns while alpha_D < 0.138 (mu > 0.95 at alpha_D = 0.05) and not at alpha_D = 0.25;
- * - sign(0) coins (L = 2) are fair and every other example entry is sign(F c). */
+ * - sign(0) coins (L = 2) are fair and every other example entry is sign(F c);
+ * - mixture probes, classic Hopfield N = 2000 (AGS, T = 0: symmetric 3-mixtures stable up to
+ *   alpha = 0.0299, 5-mixtures up to 0.0163): a 3-mixture start stays (mean m >= 0.95) at
+ *   alpha = 0.01 and 0.02 and not (mean m <= 0.6) at 0.05; a 5-mixture stays at 0.01, not at
+ *   0.04. Where it stays, m_components is its start value 1/2 (n = 3), 3/8 (n = 5): a fixed point
+ *   with overlap m with the start differs from it in (1 - m) N / 2 spins, so each component
+ *   overlap moved by at most 1 - m;
+ * - RFHM pm1 with L = n: a test example IS a symmetric n-mixture of features, so test and
+ *   mixture-n probes agree statistically. */
 #include "hopscan/patterns.h"
 #include "hopscan/probes.h"
 #include "kernel_common.h"
@@ -31,6 +39,84 @@ static double mean_overlap(MPI_Comm comm, const char *yaml, int k) {
   }
   config_free(&c);
   return n ? sum / (double)n : NAN;
+}
+
+/* Mean m, its standard error over probes, and mean m_components of the probe kind called `name`
+ * over the samples of the single grid point of yaml, on the overlaps engine. */
+typedef struct kind_stats {
+  double m, sem, mc;
+  int64_t n;
+} kind_stats_t;
+
+static kind_stats_t kind_stats(MPI_Comm comm, const char *yaml, const char *name) {
+  config_t c;
+  kt_config(&c, yaml);
+  int k = -1;
+  for (int i = 0; i < c.n_kinds; i++)
+    if (!strcmp(c.kinds[i].name, name))
+      k = i;
+  T_CHECK(k >= 0);
+  double sum = 0, sum2 = 0, sumc = 0;
+  int64_t n = 0;
+  for (int64_t smp = 0; smp < c.samples && k >= 0; smp++) {
+    task_t t = {0, smp};
+    task_result_t r;
+    err_t e;
+    T_OK(&e, task_result_init(&r, &c, t, &e));
+    T_OK(&e, kt_run_task(&c, t, comm, KT_OVERLAPS, OVERLAPS_AVX512, &r, NULL, &e));
+    for (int64_t j = 0; j < r.n[k]; j++, n++) {
+      sum += r.m[k][j];
+      sum2 += (double)r.m[k][j] * r.m[k][j];
+      sumc += r.m_components[k] ? r.m_components[k][j] : NAN;
+    }
+    task_result_free(&r);
+  }
+  config_free(&c);
+  kind_stats_t st = {NAN, NAN, NAN, n};
+  if (n > 1) {
+    st.m = sum / (double)n;
+    st.mc = sumc / (double)n;
+    st.sem = sqrt(fmax(0.0, (sum2 - sum * sum / (double)n) / (double)(n - 1)) / (double)n);
+  }
+  return st;
+}
+
+static kind_stats_t hopfield_mixture(MPI_Comm comm, double alpha, int n) {
+  char yaml[256];
+  snprintf(yaml, sizeof yaml,
+           "model: hopfield\nN: 2000\nalpha: [%g]\nsamples: 2\n"
+           "probes: {train: 0, test: 0, mixture: {count: 12, sizes: [%d]}}\n",
+           alpha, n);
+  char name[16];
+  snprintf(name, sizeof name, "mixture%d", n);
+  kind_stats_t st = kind_stats(comm, yaml, name);
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0)
+    printf("Hopfield N=2000 %d-mixtures at alpha = %g: mean m = %.4f, m_components = %.4f\n", n,
+           alpha, st.m, st.mc);
+  return st;
+}
+
+static void check_mixtures(MPI_Comm comm) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  kind_stats_t m3a = hopfield_mixture(comm, 0.01, 3), m3b = hopfield_mixture(comm, 0.02, 3),
+               m3c = hopfield_mixture(comm, 0.05, 3), m5a = hopfield_mixture(comm, 0.01, 5),
+               m5b = hopfield_mixture(comm, 0.04, 5);
+  /* pm1, L = 3: test examples and 3-mixtures of features are the same random object */
+  const char *rf = "N: 1000\nalpha: [0.3]\nalpha_D: [0.03]\nL: [3]\nsamples: 3\n"
+                   "probes: {train: 0, test: 24, feature: 0, mixture: {count: 24, sizes: [3]}}\n";
+  kind_stats_t te = kind_stats(comm, rf, "test"), mx = kind_stats(comm, rf, "mixture3");
+  if (rank != 0)
+    return;
+  printf("RFHM pm1 L=3: test m = %.4f +- %.4f, mixture3 m = %.4f +- %.4f\n", te.m, te.sem, mx.m,
+         mx.sem);
+  T_CHECK(m3a.m >= 0.95 && m3b.m >= 0.95 && m3c.m <= 0.6);
+  T_CHECK(m5a.m >= 0.95 && m5b.m <= 0.6);
+  T_CHECK(fabs(m3a.mc - 0.5) <= 0.02 + (1 - m3a.m));
+  T_CHECK(fabs(m5a.mc - 0.375) <= 0.02 + (1 - m5a.m));
+  T_CHECK(fabs(te.m - mx.m) <= 4 * sqrt(te.sem * te.sem + mx.sem * mx.sem) + 0.01);
 }
 
 static void check_ties(void) {
@@ -98,6 +184,7 @@ int main(int argc, char **argv) {
                                 "N: 2000\nalpha: [4.0]\nalpha_D: [0.25]\nL: [1]\nsamples: 1\n"
                                 "probes: {train: 10, test: 0, feature: 10}\n",
                                 PROBE_FEATURE);
+  check_mixtures(comm);
   if (rank == 0) {
     printf("Hopfield N=2000: m_train(0.05) = %.4f, m_train(0.25) = %.4f\n", m_low, m_high);
     printf("RFHM L=1, alpha=4: mu(alpha_D=0.05) = %.4f, mu(alpha_D=0.25) = %.4f\n", mu_low,

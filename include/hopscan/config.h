@@ -35,6 +35,9 @@ typedef struct config {
   int n_kinds;
   probe_kind_t kinds[PROBE_KINDS_MAX];
   int64_t probes[PROBE_KINDS_MAX];
+  int64_t mixture_count;   /* probes.mixture.count: probes per mixture size */
+  int64_t n_mixture_sizes; /* 0: no mixture probes */
+  int32_t *mixture_sizes;  /* [n_mixture_sizes] probes.mixture.sizes, odd >= 3 */
   order_kind order;
   int64_t max_sweeps;
   engine_kind engine; /* how fields are computed (never changes results) */

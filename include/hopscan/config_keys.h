@@ -23,6 +23,7 @@ typedef enum {
   KT_NUM,      /* finite number in the (open/closed) range [dmin, dmax], stored as double */
   KT_AXIS,     /* non-empty list of numbers > 0 or {start, stop, num, spacing}; double* + count */
   KT_LLIST,    /* non-empty list of integers >= 1 or `dense` (0); int32_t* + count */
+  KT_ILIST,    /* non-empty list of distinct integers in [imin, imax]; int32_t* + count */
   KT_AUTO_INT, /* `auto` (0) or integer in [imin, imax], stored as int64_t */
   KT_BYTES,    /* `auto` (0) or bytes > 0 with optional K/M/G/T suffix, stored as double */
 } key_type;
@@ -32,6 +33,7 @@ enum {
   K_RFHM_ONLY = 1u << 1,     /* must be absent for model hopfield */
   K_ZERO_HOPFIELD = 1u << 2, /* default 0 and must be 0 for model hopfield */
   K_RUNTIME = 1u << 3,       /* how the scan runs, not what it computes: may differ on resume */
+  K_MIXTURE = 1u << 4,       /* probes.mixture.*: used (dumped, compared) only with sizes given */
 };
 
 typedef struct key_def {
@@ -47,7 +49,7 @@ typedef struct key_def {
   const char *type_text, *default_text, *range_text, *help;
 } key_def;
 
-enum { CONFIG_N_KEYS = 19 }; /* entries in config_keys[] */
+enum { CONFIG_N_KEYS = 21 }; /* entries in config_keys[] */
 extern const key_def config_keys[CONFIG_N_KEYS];
 
 #define CONFIG_I31 INT64_C(2147483647)
