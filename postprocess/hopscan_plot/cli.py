@@ -1,4 +1,4 @@
-"""Command line: hopscan-plot map|curves|transitions|dgen|info (see docs/postprocess.md).
+"""Command line: hopscan-plot map|curves|transitions|dgen|fig2|info (see docs/postprocess.md).
 
 Exit status: 0 success; 2 bad input (missing, foreign or mismatched file, unknown observable or
 grid value, bad option), reported as one line 'hopscan-plot: error: ...'; 1 an output that
@@ -154,6 +154,23 @@ def cmd_dgen(args):
     return 0
 
 
+def cmd_fig2(args):
+    from . import fig2
+
+    sc = _load(args.files)
+    rows = fig2.fig2_lines(sc, level=args.level, L_idx=sc.select("L", args.L))
+    prefix = _default_prefix(args, "fig2")
+    paths = fig2.plot_fig2(sc, rows, prefix, formats=_formats(args), title=args.title,
+                           dpi=args.dpi)
+    root, ext = os.path.splitext(prefix)
+    csv_path = (root if ext.lstrip(".").lower() in ("png", "pdf", "svg") else prefix) + ".csv"
+    fig2.write_csv(rows, csv_path)
+    for line in fig2.summary_lines(rows):
+        print(line)
+    _report(paths + [csv_path])
+    return 0
+
+
 def cmd_info(args):
     sc = scanmod.load_scans(args.files)
     print(sc.describe())
@@ -264,6 +281,15 @@ def build_parser():
                         "largest D at which all k exceed the threshold")
     s.add_argument("--L", default="all", help="L values (default all)")
     s.set_defaults(func=cmd_dgen)
+
+    s = sub.add_parser("fig2", help="Fig. 2: mixture-stability, learning and generalization "
+                                    "lines in the alpha-alpha_D plane")
+    common(s, "output prefix (default SCAN-fig2): PREFIX.png, PREFIX.pdf, PREFIX.csv")
+    fmt(s)
+    s.add_argument("--level", type=float, default=0.5,
+                   help="level the mean overlap falls through along alpha_D (default 0.5)")
+    s.add_argument("--L", default="all", help="L values (default all)")
+    s.set_defaults(func=cmd_fig2)
 
     s = sub.add_parser("info", help="grid, samples, completion of scan file(s)")
     s.add_argument("files", nargs="+", metavar="SCAN.h5")

@@ -1,0 +1,85 @@
+"""The Fig. 2 subcommand on a constructed scan with known mixture-stability lines: each line is
+found along alpha_D at every alpha where it was put, the lines outside the grid are reported as
+such, and a scan without mixture probes is refused in one line."""
+
+import csv
+
+import numpy as np
+
+from hopscan_plot import fig2
+from hopscan_plot.scan import load_scans
+from scanfile import curves_to_m, write_scan
+
+ALPHA = np.geomspace(0.1, 30.0, 6)
+ALPHA_D = np.geomspace(0.005, 0.08, 9)
+TRUE = {3: 0.03, 5: 0.016, 7: 0.011}  # alpha_D_c of each mixture line (flat in alpha)
+
+
+def _falling(alpha_D, c, width=1.0):
+    """Linear in log alpha_D through 0.5 at c, clipped to [0.05, 0.95]: falling."""
+    x = np.log(alpha_D / c) / width
+    return 0.5 - 0.45 * np.clip(x, -1.0, 1.0)
+
+
+def _build(path, mixtures=True):
+    A, B, S = len(ALPHA), len(ALPHA_D), 4
+    vals = {}
+    for kind, c in (("feature", lambda a: 0.1 * a ** 0.3), ("test", lambda a: 0.02 * a ** 0.2),
+                    ("train", lambda a: 0.05 + 0 * a)):
+        v = np.zeros((A, B, 1, S))
+        for ia, a in enumerate(ALPHA):
+            v[ia, :, 0, :] = _falling(ALPHA_D, c(a))[:, None]
+        vals[kind] = v
+    if mixtures:
+        for n, c in TRUE.items():
+            v = np.zeros((A, B, 1, S))
+            v[:, :, 0, :] = _falling(ALPHA_D, c)[None, :, None]
+            if n == 7:
+                v[0] = 0.0  # below the level everywhere at the smallest alpha
+            vals[f"mixture{n}"] = v
+    m = {k: curves_to_m(v, 3) for k, v in vals.items()}
+    comp = {k: curves_to_m(0.5 * v, 3) for k, v in vals.items() if k.startswith("mixture")}
+    return write_scan(path, ALPHA, ALPHA_D, [0], m, N=1000, components=comp)
+
+
+def test_lines_recovered(tmp_path):
+    sc = load_scans([str(_build(tmp_path / "f2.h5"))])
+    rows = fig2.fig2_lines(sc, level=0.5)
+    assert {r["line"] for r in rows} == {"mixture3", "mixture5", "mixture7", "learning",
+                                         "generalization"}
+    for n, c in TRUE.items():
+        pts = [r for r in rows if r["line"] == f"mixture{n}"]
+        assert len(pts) == len(ALPHA)
+        for r in pts:
+            if n == 7 and r["alpha"] == ALPHA[0]:
+                assert r["status"] == "below" and np.isnan(r["alpha_D_c"])
+            else:
+                assert r["status"] == "ok"
+                assert abs(r["alpha_D_c"] / c - 1) < 1e-6  # m is stored as f32
+    learn = [r for r in rows if r["line"] == "learning"]
+    for r in learn:
+        want = 0.1 * r["alpha"] ** 0.3
+        if ALPHA_D[0] < want < ALPHA_D[-1]:
+            assert r["status"] == "ok" and abs(r["alpha_D_c"] / want - 1) < 1e-6
+    assert fig2.SPINODALS == {3: 0.0289, 5: 0.0157, 7: 0.0108}
+
+
+def test_cli_writes_figure_and_csv(tmp_path, tool):
+    p = _build(tmp_path / "f2.h5")
+    res = tool("fig2", p, "-o", tmp_path / "out")
+    assert res.rc == 0, res.err
+    for ext in ("png", "pdf", "csv"):
+        assert (tmp_path / f"out.{ext}").stat().st_size > 0
+    assert "mixture3" in res.out and "wrote" in res.out
+    with open(tmp_path / "out.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0].keys() >= {"line", "n", "alpha", "alpha_D_c", "status"}
+    got = [float(r["alpha_D_c"]) for r in rows if r["line"] == "mixture5"]
+    assert np.allclose(got, TRUE[5], rtol=1e-5)
+
+
+def test_without_mixtures_is_refused(tmp_path, tool):
+    p = _build(tmp_path / "plain.h5", mixtures=False)
+    res = tool("fig2", p, "-o", tmp_path / "x")
+    assert res.rc == 2
+    assert "no mixture probes" in res.err and len(res.err.strip().splitlines()) == 1
