@@ -8,6 +8,8 @@ between the two bracketing grid points. Grid points without done samples are ski
     learning        mu      rising   (features become attractors)
     generalization  m_test  rising   (unseen examples become attractors)
     storage         m_train falling  (train examples stop being attractors)
+    mixtureN        m_mixtureN rising (symmetric N-mixtures of features become stable), for
+                    every mixture kind of the scan (`fig2` draws them along alpha_D)
 
 Confidence interval: bootstrap over samples with scipy.stats.bootstrap (paired=False): every grid
 point's done samples are resampled with replacement independently (samples at different grid
@@ -129,13 +131,28 @@ def crossing_alpha(alpha, y, level=0.5, direction="rising"):
     return (math.exp(xc[0]) if st[0] == "ok" else float("nan")), str(st[0])
 
 
+def line_spec(line):
+    """(mean observable, frac observable, direction) of a line: LINES, or mixtureN."""
+    if line in LINES:
+        return LINES[line]
+    if line.startswith("mixture") and line[len("mixture"):].isdigit():
+        return (f"m_{line}", f"frac_{line}", "rising")
+    raise HopscanError(f"unknown line {line!r} (choose from {', '.join(LINES)}, or mixtureN "
+                       "for a mixture kind)")
+
+
 def line_observable(line, quantity="mean"):
-    if line not in LINES:
-        raise HopscanError(f"unknown line {line!r} (choose from {', '.join(LINES)})")
+    m, f, _ = line_spec(line)
     if quantity not in ("mean", "frac"):
         raise HopscanError(f"unknown quantity {quantity!r} (choose mean or frac)")
-    m, f, _ = LINES[line]
     return m if quantity == "mean" else f
+
+
+def _mixture_lines(scan):
+    """mixtureN lines of the scan's mixture kinds, by ascending N."""
+    ns = sorted(int(o[len("m_mixture"):]) for o in scan.observables
+                if o.startswith("m_mixture") and o[len("m_mixture"):].isdigit())
+    return [f"mixture{n}" for n in ns]
 
 
 def find_transitions(scan, lines=None, level=0.5, quantity="mean", n_boot=1000, ci=0.95,
@@ -147,6 +164,7 @@ def find_transitions(scan, lines=None, level=0.5, quantity="mean", n_boot=1000, 
         # classic Hopfield: test probes are random starts, not examples: storage line only
         lines = ["storage"] if getattr(scan, "is_hopfield", False) else [
             ln for ln in LINES if scan.has(line_observable(ln, quantity))]
+        lines += [ln for ln in _mixture_lines(scan) if ln not in lines]
     if not 0.0 < ci < 1.0:
         raise HopscanError(f"--ci {ci} must lie between 0 and 1")
     ib_list = range(len(scan.alpha_D)) if alpha_D_idx is None else alpha_D_idx
@@ -158,7 +176,7 @@ def find_transitions(scan, lines=None, level=0.5, quantity="mean", n_boot=1000, 
         for ic in ic_list:
             for ln in lines:
                 obs = line_observable(ln, quantity)
-                direction = LINES[ln][2]
+                direction = line_spec(ln)[2]
                 v = scan.values(obs)[:, ib, ic, :]  # [A, S]
                 n = np.isfinite(v).sum(axis=1)
                 keep = np.nonzero(n > 0)[0]
@@ -181,8 +199,10 @@ def find_transitions(scan, lines=None, level=0.5, quantity="mean", n_boot=1000, 
                     "n_alpha": int(len(keep)),
                 }
                 if n_boot > 0 and len(keep) > 1 and row["status"] == "ok":
-                    rng = np.random.default_rng([int(seed), int(ib), int(ic),
-                                                 line_names.index(ln)])
+                    # mixture lines after the named ones: their seeds leave those unchanged
+                    li = (line_names.index(ln) if ln in line_names
+                          else len(line_names) + int(ln[len("mixture"):]))
+                    rng = np.random.default_rng([int(seed), int(ib), int(ic), li])
                     pts = [v[i][np.isfinite(v[i])] for i in keep]
                     bx = _bootstrap_crossings(pts, logx, level, direction, n_boot, rng)
                     row["boot_ok"] = float(np.isfinite(bx).mean())

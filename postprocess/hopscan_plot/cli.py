@@ -204,8 +204,8 @@ def build_parser():
         sp.add_argument("--quantity", choices=["mean", "frac"], default="mean",
                         help="mean overlap (default) or fraction of retrieved probes")
         sp.add_argument("--lines", metavar="LIST",
-                        help="subset of learning,generalization,storage (default: all the "
-                             "scan has)")
+                        help="subset of learning,generalization,storage,mixtureN (default: "
+                             "all the scan has)")
         sp.add_argument("--bootstrap", type=int, default=1000, metavar="R",
                         help="bootstrap replicates for the confidence interval (default 1000; "
                              "0 = none)")

@@ -495,7 +495,7 @@ def plot_transitions(scan, rows, prefix="transitions", formats=None, theory=Fals
     colors = {L: ("k" if L == 0 else cmap(0.05 + 0.75 * sparse.index(L) / max(len(sparse) - 1,
                                                                              1))) for L in Ls}
     ylog_on = _use_log(scan.alpha_D, ylog)
-    lines_present = [ln for ln in LINES if any(r["line"] == ln for r in rows)]
+    lines_present = list(dict.fromkeys(r["line"] for r in rows))  # named lines, then mixtures
     with matplotlib.rc_context(style(dpi)):
         fig = Figure(figsize=(5.4, 3.4))
         ax = fig.subplots()
@@ -514,8 +514,8 @@ def plot_transitions(scan, rows, prefix="transitions", formats=None, theory=Fals
                 lo, hi = np.clip(lo, xlo, xhi), np.clip(hi, xlo, xhi)
                 err = np.vstack([np.where(np.isnan(lo), 0, np.maximum(x - lo, 0)),
                                  np.where(np.isnan(hi), 0, np.maximum(hi - x, 0))])
-                ax.errorbar(x, y, xerr=err, color=colors[L], ls=TRANS_LS[ln],
-                            marker=TRANS_MARK[ln], ms=3.5, elinewidth=0.7, capsize=1.5)
+                ax.errorbar(x, y, xerr=err, color=colors[L], ls=TRANS_LS.get(ln, "-."),
+                            marker=TRANS_MARK.get(ln, "v"), ms=3.5, elinewidth=0.7, capsize=1.5)
         if theory:
             yy = np.geomspace(scan.alpha_D.min() / 1.2, scan.alpha_D.max() * 1.2, 100)
             for ln in ("learning", "storage"):
@@ -533,7 +533,8 @@ def plot_transitions(scan, rows, prefix="transitions", formats=None, theory=Fals
         ax.set_xlabel(r"$\alpha = P/N$")
         ax.set_ylabel(r"$\alpha_D = D/N$")
         h = [Line2D([], [], color=colors[L], label=L_label(L)) for L in Ls]
-        h += [Line2D([], [], color="0.45", ls=TRANS_LS[ln], marker=TRANS_MARK[ln], ms=3.5,
+        h += [Line2D([], [], color="0.45", ls=TRANS_LS.get(ln, "-."),
+                     marker=TRANS_MARK.get(ln, "v"), ms=3.5,
                      label=ln) for ln in lines_present]
         if theory:
             h.append(Line2D([], [], color="0.6", lw=2.2, alpha=0.6,

@@ -83,3 +83,24 @@ def test_without_mixtures_is_refused(tmp_path, tool):
     res = tool("fig2", p, "-o", tmp_path / "x")
     assert res.rc == 2
     assert "no mixture probes" in res.err and len(res.err.strip().splitlines()) == 1
+
+
+def test_transitions_have_mixture_lines(tmp_path, tool):
+    """`transitions` finds mixtureN lines (rising in alpha) for every mixture kind by default."""
+    from hopscan_plot import analysis
+
+    sc = load_scans([str(_build(tmp_path / "f2.h5"))])
+    rows = analysis.find_transitions(sc, n_boot=0)
+    assert {"mixture3", "mixture5", "mixture7"} <= {r["line"] for r in rows}
+    # mixture7 is 0 at the smallest alpha and the ramp value after: a rising crossing where the
+    # ramp is above 0.5 (alpha_D below its line), none where it is below
+    m7 = {r["D"]: r for r in rows if r["line"] == "mixture7"}
+    for ib, aD in enumerate(ALPHA_D):
+        r = m7[int(round(aD * 1000))]
+        assert r["status"] == ("ok" if _falling(aD, TRUE[7]) >= 0.5 else "right")
+        if r["status"] == "ok":
+            assert ALPHA[0] < r["alpha_c"] < ALPHA[1]
+    res = tool("transitions", tmp_path / "f2.h5", "--lines", "mixture5", "--bootstrap", "0")
+    assert res.rc == 0 and "mixture5" in res.out and "mixture3" not in res.out
+    res = tool("transitions", tmp_path / "f2.h5", "--lines", "mixture9")
+    assert res.rc == 2 and "no mixture9 probes" in res.err
