@@ -51,6 +51,8 @@ static const cli_option_def_t app_options[APP_N_OPTIONS] = {
                                 "N of the engines side by side, 0 skips them (8000)"},
     [APP_OPT_BENCH_ENGINE_ALPHA] = {"--engine-alpha", NULL, "a1,a2,...", CMD_BENCH,
                                     "alpha of the engines side by side, at most 4 (0.05,0.5,2)"},
+    [APP_OPT_BENCH_OVERLAPS_N] = {"--overlaps-N", NULL, "n", CMD_BENCH,
+                                  "N of the overlaps engine section (default: --N)"},
     [APP_OPT_BENCH_BIG_N] = {"--big-N", NULL, "n", CMD_BENCH,
                              "N of the overlaps sample beside the couplings estimate, 0 skips it\n"
                              "(32000)"},
@@ -94,7 +96,8 @@ static const struct app_command {
      "kernel benchmarks (J build, dynamics, samples) against references",
      "usage: [mpirun -np K] hopscan bench [--N n] [--alpha a] [--alpha-D d] [--L l]\n"
      "                    [--probes n] [--no-textbook] [--sample-N n1,n2,...]\n"
-     "                    [--engine-N n] [--engine-alpha a1,a2,...] [--big-N n]\n",
+     "                    [--engine-N n] [--engine-alpha a1,a2,...] [--big-N n]\n"
+     "                    [--overlaps-N n]\n",
      "Measures in one run: the ScaLAPACK J build (all K ranks as one group) against one\n"
      "plain SGEMM call on the same matrix; the couplings engine's dynamics (J on rank 0) per\n"
      "flip, per sweep, per probe against one read of J, and against the textbook algorithm;\n"
@@ -224,6 +227,8 @@ static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e) {
     for (char *tok = strtok(buf, ","); tok && o.n_engine_alpha < 4; tok = strtok(NULL, ","))
       CHECK(e, cli_parse_f64("--engine-alpha", tok, &o.engine_alpha[o.n_engine_alpha++], e));
   }
+  if (v[APP_OPT_BENCH_OVERLAPS_N])
+    CHECK(e, cli_parse_i64("--overlaps-N", v[APP_OPT_BENCH_OVERLAPS_N], &o.overlaps_N, e));
   if (v[APP_OPT_BENCH_BIG_N])
     CHECK(e, cli_parse_i64("--big-N", v[APP_OPT_BENCH_BIG_N], &o.big_N, e));
   return bench_run(&o, comm, e);

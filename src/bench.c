@@ -513,12 +513,17 @@ int bench_run(const bench_opts_t *opts, MPI_Comm comm, err_t *e) {
       rc = bench_dynamics(&c, o.textbook, e);
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
   }
+  config_free(&c);
+  if (!rc && o.overlaps_N > 0 && o.overlaps_N != o.N)
+    rc = make_config(&c, o.overlaps_N, o.alpha, o.alpha_D, o.L, o.probes, e);
+  else if (!rc)
+    rc = make_config(&c, o.N, o.alpha, o.alpha_D, o.L, o.probes, e);
   if (!rc) {
     if (rank == 0)
       rc = bench_overlaps(&c, e);
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    config_free(&c);
   }
-  config_free(&c);
   CHECK(e, rc);
   engine_costs_t k;
   engine_costs_default(&k);

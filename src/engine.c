@@ -8,13 +8,18 @@
 
 void engine_costs_default(engine_costs_t *k) {
   /* measured by engine_costs_measure on the reference machine of docs/benchmarks.md */
-  *k = (engine_costs_t){.sgemm_flops = 1.2e11, .ns_word = 0.25, .ns_flip = 0.5, .ns_jrow = 0.25};
+  *k = (engine_costs_t){.sgemm_flops = 1.0e11,
+                        .ns_word = 2.0,
+                        .ns_flip = 3.0,
+                        .ns_jrow = 0.6,
+                        .ns_entry = 1.0,
+                        .ns_nonzero = 0.65};
 }
 
-/* ns per entry of the couplings engine's flip update (h[r] += 2 J[r], int16 -> int32), over a
- * column that is not in cache (as after a random flip). */
+/* ns per entry of the couplings engine's flip update (h[r] += 2 J[r], int16 -> int32), over
+ * columns of a 16 MiB J taken in a scattered order (as after random flips: not in cache). */
 static double measure_jrow(err_t *e) {
-  const int64_t n = 4096, cols = 256;
+  const int64_t n = 4096, cols = 2048;
   int16_t *J = NULL;
   int32_t *h = NULL;
   CHECK(e, util_calloc((void **)&J, (size_t)(n * cols), sizeof(int16_t), "bench J", e));
@@ -28,7 +33,7 @@ static double measure_jrow(err_t *e) {
   for (int rep = 0; rep < 5; rep++) {
     double t0 = util_now();
     for (int64_t c = 0; c < cols; c++) {
-      const int16_t *Jc = J + (size_t)((c * 97) % cols) * (size_t)n;
+      const int16_t *Jc = J + (size_t)((c * 997) % cols) * (size_t)n;
       for (int64_t r = 0; r < n; r++)
         h[r] += 2 * (int32_t)Jc[r];
     }
@@ -44,6 +49,7 @@ static double measure_jrow(err_t *e) {
 
 int engine_costs_measure(engine_costs_t *k, err_t *e) {
   const int64_t n = 512, kk = 512;
+  engine_costs_default(k);
   float *A = NULL, *C = NULL;
   CHECK(e, util_alloc((void **)&A, (size_t)(n * kk), sizeof(float), "bench matrix", e));
   if (util_alloc((void **)&C, (size_t)(n * n), sizeof(float), "bench matrix", e)) {
@@ -118,25 +124,33 @@ bool engine_switch(const engine_costs_t *k, int64_t N, int64_t P, int64_t g, int
   return spent >= build && spent / (double)done * (double)left >= build;
 }
 
+double engine_patterns_seconds(const engine_costs_t *k, int64_t N, int64_t P, int64_t g,
+                               int64_t nonzeros) {
+  return (double)N * (double)P / (double)g * (k->ns_entry + k->ns_nonzero * (double)nonzeros) *
+         1e-9;
+}
+
 double engine_task_seconds(const engine_costs_t *k, engine_kind kind, int64_t N, int64_t P,
-                           int64_t g, int64_t n_probes) {
+                           int64_t g, int64_t n_probes, int64_t nonzeros) {
   const int64_t flips = n_probes * (N / 2);
+  const double gen = engine_patterns_seconds(k, N, P, g, nonzeros);
   if (kind == ENGINE_COUPLINGS)
-    return engine_couplings_build_seconds(k, N, P, g, n_probes) +
+    return gen + engine_couplings_build_seconds(k, N, P, g, n_probes) +
            engine_couplings_run_seconds(k, N, g, flips);
-  return engine_overlaps_seconds(k, N, P, g, n_probes, n_probes * ENGINE_PLAN_SWEEPS, flips);
+  return gen + engine_overlaps_seconds(k, N, P, g, n_probes, n_probes * ENGINE_PLAN_SWEEPS, flips);
 }
 
 engine_kind engine_plan(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
                         int64_t n_probes, bool j_fits) {
+  /* pattern generation costs both engines the same: it does not enter the choice */
   if (mode != ENGINE_AUTO)
     return mode;
   if (N > OVERLAPS_MAX_N)
     return ENGINE_COUPLINGS;
   if (!j_fits)
     return ENGINE_OVERLAPS;
-  return engine_task_seconds(k, ENGINE_COUPLINGS, N, P, g, n_probes) <
-                 engine_task_seconds(k, ENGINE_OVERLAPS, N, P, g, n_probes)
+  return engine_task_seconds(k, ENGINE_COUPLINGS, N, P, g, n_probes, 0) <
+                 engine_task_seconds(k, ENGINE_OVERLAPS, N, P, g, n_probes, 0)
              ? ENGINE_COUPLINGS
              : ENGINE_OVERLAPS;
 }

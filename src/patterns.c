@@ -103,8 +103,7 @@ static int coefs_make(const patterns_t *p, examples_kind kind, const int64_t *id
 }
 
 /* sign(F[r] . c_q) for local row r, with a coin on 0. */
-static inline int example_value(const patterns_t *p, const coefs_t *cf, int64_t q, int64_t r,
-                                rng_bits_t *tie, uint64_t nu) {
+static inline int64_t example_field(const patterns_t *p, const coefs_t *cf, int64_t q, int64_t r) {
   const int8_t *f = p->F + r * p->D;
   const int32_t *v = cf->val + q * cf->L;
   int64_t x = 0;
@@ -116,6 +115,12 @@ static inline int example_value(const patterns_t *p, const coefs_t *cf, int64_t 
     for (int64_t l = 0; l < cf->L; l++)
       x += (int64_t)f[l] * v[l];
   }
+  return x;
+}
+
+static inline int example_value(const patterns_t *p, const coefs_t *cf, int64_t q, int64_t r,
+                                rng_bits_t *tie, uint64_t nu) {
+  const int64_t x = example_field(p, cf, q, r);
   if (x > 0)
     return 1;
   if (x < 0)
@@ -233,10 +238,19 @@ static void pack_rfhm_chunk(const patterns_t *p, const coefs_t *cf, int64_t nu0,
     rng_bits_start(&coins, &tie, (uint64_t)p->rows[r], 0);
     uint64_t *x = X + (size_t)r * (size_t)W + (nu0 >> 6);
     for (int64_t q0 = 0; q0 < cf->cnt; q0 += 64) {
-      int64_t q1 = q0 + 64 < cf->cnt ? q0 + 64 : cf->cnt;
-      uint64_t w = 0;
-      for (int64_t q = q0; q < q1; q++)
-        w |= (uint64_t)(example_value(p, cf, q, r, &coins, (uint64_t)(nu0 + q)) < 0) << (q - q0);
+      const int n = (int)(q0 + 64 < cf->cnt ? 64 : cf->cnt - q0);
+      int64_t h[64];
+      for (int i = 0; i < n; i++) /* pure arithmetic first: the compiler keeps it in registers */
+        h[i] = example_field(p, cf, q0 + i, r);
+      uint64_t w = 0, ties = 0;
+      for (int i = 0; i < n; i++) {
+        w |= (uint64_t)(h[i] < 0) << i;
+        ties |= (uint64_t)(h[i] == 0) << i;
+      }
+      for (; ties; ties &= ties - 1) { /* sign(0): the row's coin for that example (rare) */
+        int i = __builtin_ctzll(ties);
+        w |= (uint64_t)(rng_bits_sign(&coins, (uint64_t)(nu0 + q0 + i)) < 0) << i;
+      }
       x[q0 >> 6] = w;
     }
   }
@@ -248,7 +262,9 @@ int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e)
     model_defs[p->model].pack_train(p, X, W);
     return 0;
   }
-  const int64_t chunk = 4096; /* bounds the coefficient arrays of one pass (a multiple of 64) */
+  /* examples per pass, a multiple of 64: their coefficients (512 L * 12 bytes) stay in L1/L2
+   * while every local row reads them */
+  const int64_t chunk = 512;
   for (int64_t nu0 = 0; nu0 < p->P; nu0 += chunk) {
     int64_t cnt = p->P - nu0 < chunk ? p->P - nu0 : chunk;
     coefs_t cf;

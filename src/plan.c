@@ -62,6 +62,14 @@ double plan_bytes_per_rank(const config_t *c, int64_t point, int64_t g) {
   return plan_bytes_pd(c, config_P(c, ia), config_D(c, ib), g);
 }
 
+/* Coefficients per example that cost pattern generation (engine_patterns_seconds): L when
+ * sparse, D / 10 when dense (vectorized dot products), none for classic Hopfield. */
+static int64_t plan_nonzeros(const config_t *c, int64_t ib, int64_t ic) {
+  if (c->model != MODEL_RFHM)
+    return 0;
+  return c->L[ic] == 0 ? config_D(c, ib) / 10 : config_L_eff(c, ib, ic);
+}
+
 engine_kind plan_task_engine(const config_t *c, int64_t point, int64_t g, double mem_per_rank,
                              double *seconds) {
   int64_t ia, ib, ic;
@@ -73,7 +81,7 @@ engine_kind plan_task_engine(const config_t *c, int64_t point, int64_t g, double
                 plan_bytes_engine(c, P, config_D(c, ib), g, ENGINE_COUPLINGS) <= mem_per_rank;
   engine_kind kind = engine_plan(&k, c->engine, c->N, P, g, n, j_fits);
   if (seconds)
-    *seconds = engine_task_seconds(&k, kind, c->N, P, g, n);
+    *seconds = engine_task_seconds(&k, kind, c->N, P, g, n, plan_nonzeros(c, ib, ic));
   return kind;
 }
 
@@ -240,15 +248,19 @@ static void plan_classes(const config_t *c, int64_t g, double mem_per_rank, plan
   for (int64_t ia = 0; ia < c->n_alpha; ia++) {
     plan_class_t cl = {.alpha = c->alpha[ia], .P = config_P(c, ia)};
     for (int64_t ib = 0; ib < c->n_alpha_D; ib++) {
-      double sec = 0;
-      int64_t point = config_point_index(c, ia, ib, 0);
-      engine_kind kind = plan_task_engine(c, point, g, mem_per_rank, &sec);
+      engine_kind kind = ENGINE_COUPLINGS;
+      for (int64_t ic = 0; ic < c->n_L; ic++) { /* L changes the time, not the engine */
+        double sec = 0;
+        kind = plan_task_engine(c, config_point_index(c, ia, ib, ic), g, mem_per_rank, &sec);
+        const double per = (double)g * (double)c->samples / 3600.0;
+        cl.core_hours += sec * per;
+        s->core_hours_couplings +=
+            engine_task_seconds(&k, ENGINE_COUPLINGS, c->N, cl.P, g, n, plan_nonzeros(c, ib, ic)) *
+            per;
+      }
       double bytes = plan_bytes_engine(c, cl.P, config_D(c, ib), g, kind);
       cl.n_overlaps += kind == ENGINE_OVERLAPS;
       cl.bytes_per_rank = bytes > cl.bytes_per_rank ? bytes : cl.bytes_per_rank;
-      cl.core_hours += sec * (double)g * (double)(c->n_L * c->samples) / 3600.0;
-      s->core_hours_couplings += engine_task_seconds(&k, ENGINE_COUPLINGS, c->N, cl.P, g, n) *
-                                 (double)g * (double)(c->n_L * c->samples) / 3600.0;
     }
     cl.engine = cl.n_overlaps == c->n_alpha_D ? ENGINE_OVERLAPS
                 : cl.n_overlaps == 0          ? ENGINE_COUPLINGS

@@ -34,7 +34,8 @@ typedef struct bench_opts {
   int64_t engine_N;       /* full samples with both engines and auto side by side (0: skip) */
   double engine_alpha[4]; /* ... at these alpha */
   int n_engine_alpha;
-  int64_t big_N; /* one overlaps sample at this N beside the couplings estimate (0: skip) */
+  int64_t big_N;      /* one overlaps sample at this N beside the couplings estimate (0: skip) */
+  int64_t overlaps_N; /* N of the overlaps engine section (0: --N) */
 } bench_opts_t;
 
 /* Defaults: N 4000, alpha 1, alpha_D 0.05, L 3, probes 8, textbook on, sample N 2000 and 4000,

@@ -29,10 +29,13 @@ typedef struct engine_costs {
   double ns_flip;     /* overlaps: ns per word of one flip's (or one state row's) update */
   double ns_jrow;     /* couplings: ns per local row of one flip's field update and per N^2/g
                          entry of the initial fields */
+  double ns_entry;    /* patterns: ns per (neuron, example) entry generated ... */
+  double ns_nonzero;  /* ... plus this per non-zero coefficient of the example (sparse L) */
 } engine_costs_t;
 
 void engine_costs_default(engine_costs_t *k);
-/* Measures the constants on this core (about 0.1 s). */
+/* Measures the constants of the engines on this core (about 0.1 s); the pattern-generation
+ * constants keep their defaults (they cost both engines the same). */
 int engine_costs_measure(engine_costs_t *k, err_t *e);
 
 /* Estimated seconds, for a group of g ranks and N neurons, P patterns, n_probes probes. */
@@ -56,11 +59,16 @@ bool engine_switch(const engine_costs_t *k, int64_t N, int64_t P, int64_t g, int
  * takes ENGINE_PLAN_SWEEPS sweeps and N / 2 flips. */
 #define ENGINE_PLAN_SWEEPS 10
 
+/* Generating N x P example entries with `nonzeros` coefficients each (L; for dense examples a
+ * tenth of D, their dot products vectorize), the same for both engines. */
+double engine_patterns_seconds(const engine_costs_t *k, int64_t N, int64_t P, int64_t g,
+                               int64_t nonzeros);
+
 /* Estimated seconds of one task on engine `kind` (couplings or overlaps) under the planning
- * assumptions, and the engine a task gets under mode `mode` by the same estimate (auto: the
- * cheaper one, overlaps when J does not fit). */
+ * assumptions, pattern generation included, and the engine a task gets under mode `mode` by the
+ * same estimate (auto: the cheaper one, overlaps when J does not fit). */
 double engine_task_seconds(const engine_costs_t *k, engine_kind kind, int64_t N, int64_t P,
-                           int64_t g, int64_t n_probes);
+                           int64_t g, int64_t n_probes, int64_t nonzeros);
 engine_kind engine_plan(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
                         int64_t n_probes, bool j_fits);
 
