@@ -158,7 +158,10 @@ def cmd_fig2(args):
     from . import fig2
 
     sc = _load(args.files)
-    rows = fig2.fig2_lines(sc, level=args.level, L_idx=sc.select("L", args.L))
+    if not 0.0 < args.ci < 1.0:
+        raise HopscanError(f"--ci {args.ci} must lie between 0 and 1")
+    rows = fig2.fig2_lines(sc, level=args.level, L_idx=sc.select("L", args.L),
+                           n_boot=args.bootstrap, ci=args.ci, seed=args.seed)
     prefix = _default_prefix(args, "fig2")
     paths = fig2.plot_fig2(sc, rows, prefix, formats=_formats(args), title=args.title,
                            dpi=args.dpi)
@@ -289,6 +292,11 @@ def build_parser():
     s.add_argument("--level", type=float, default=0.5,
                    help="level the mean overlap falls through along alpha_D (default 0.5)")
     s.add_argument("--L", default="all", help="L values (default all)")
+    s.add_argument("--bootstrap", type=int, default=500, metavar="R",
+                   help="bootstrap replicates for the intervals of alpha_D_c (default 500; "
+                        "0 = none)")
+    s.add_argument("--ci", type=float, default=0.95, help="confidence level (0.95)")
+    s.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")
     s.set_defaults(func=cmd_fig2)
 
     s = sub.add_parser("info", help="grid, samples, completion of scan file(s)")

@@ -11,6 +11,10 @@ never falls under it, so the line lies outside the grid there).
     learning        mu          features are retrieved
     generalization  m_test      unseen examples are retrieved
 
+Confidence interval (n_boot > 0): the bootstrap over samples of `transitions` (analysis.py), along
+alpha_D: each grid point's done samples are resampled independently, the crossing is found again,
+and ci_low/ci_high are the central `ci` range of the replicates (0 or inf: leaves the grid).
+
 The theory's alpha -> infinity spinodals of the symmetric n-mixtures (dense Gaussian
 coefficients, arXiv:2303.16880; close to AGS's classic-Hopfield values with P = D) are marked.
 """
@@ -20,15 +24,15 @@ import math
 
 import numpy as np
 
-from .analysis import _crossings
+from .analysis import _bootstrap_crossings, _crossings
 from .errors import HopscanError, HopscanOutputError
 from .scan import L_label
 
 # alpha -> infinity spinodals alpha_D of the symmetric n-mixtures (arXiv:2303.16880)
 SPINODALS = {3: 0.0289, 5: 0.0157, 7: 0.0108}
 
-FIELDS = ["line", "n", "alpha", "P", "L", "observable", "level", "alpha_D_c", "status",
-          "n_samples_min"]
+FIELDS = ["line", "n", "alpha", "P", "L", "observable", "level", "alpha_D_c", "ci_low", "ci_high",
+          "status", "n_samples_min"]
 
 
 def mixture_sizes(scan):
@@ -48,8 +52,21 @@ def line_specs(scan):
     return specs
 
 
-def fig2_lines(scan, level=0.5, L_idx=None):
-    """Rows (dicts with FIELDS) for every line, L and alpha (module doc)."""
+def _interval(v, order, logy, level, n_boot, ci, rng):
+    """(ci_low, ci_high) of alpha_D_c from per-sample values v [B, S] (module doc)."""
+    pts = [v[ib][np.isfinite(v[ib])] for ib in order]
+    keep = [j for j, p in enumerate(pts) if len(p)]
+    bx = _bootstrap_crossings([pts[j] for j in keep], logy[keep], level, "falling", n_boot, rng)
+    bx = bx[~np.isnan(bx)]
+    if not len(bx):
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(bx, [50.0 * (1 - ci), 100.0 - 50.0 * (1 - ci)], method="nearest")
+    return float(np.exp(lo)), float(np.exp(hi))
+
+
+def fig2_lines(scan, level=0.5, L_idx=None, n_boot=0, ci=0.95, seed=0):
+    """Rows (dicts with FIELDS) for every line, L and alpha (module doc); n_boot = 0: no
+    intervals (NaN)."""
     if scan.is_hopfield:
         raise HopscanError("fig2 needs an rfhm scan (alpha_D axis); this is classic Hopfield")
     specs = line_specs(scan)
@@ -62,7 +79,7 @@ def fig2_lines(scan, level=0.5, L_idx=None):
     logy = np.log(scan.alpha_D[order])
     ics = range(len(scan.L)) if L_idx is None else L_idx
     rows = []
-    for line, n, obs in specs:
+    for li, (line, n, obs) in enumerate(specs):
         v = scan.values(obs)  # [A, B, C, S]
         cnt = np.isfinite(v).sum(axis=3)
         with np.errstate(invalid="ignore"):
@@ -73,11 +90,16 @@ def fig2_lines(scan, level=0.5, L_idx=None):
                 ok = np.isfinite(y)
                 xc, st = _crossings(logy[ok], y[ok][None, :], level, "falling")
                 status = {"left": "below", "right": "above"}.get(str(st[0]), str(st[0]))
+                lo = hi = float("nan")
+                if n_boot > 0 and status == "ok":
+                    rng = np.random.default_rng([int(seed), int(ia), int(ic), li])
+                    lo, hi = _interval(v[ia, :, ic, :], order, logy, level, n_boot, ci, rng)
                 rows.append({
                     "line": line, "n": n, "alpha": float(a),
                     "P": int(round(float(a) * scan.N)), "L": int(scan.L[ic]),
                     "observable": obs, "level": float(level),
                     "alpha_D_c": float(math.exp(xc[0])) if status == "ok" else float("nan"),
+                    "ci_low": lo, "ci_high": hi,
                     "status": status,
                     "n_samples_min": int(cnt[ia, :, ic].min()),
                 })
@@ -124,6 +146,13 @@ def plot_fig2(scan, rows, prefix, formats=None, title=None, dpi=None):
                 st = style_of[line]
                 label = f"{line[:7]} n = {line[7:]}" if line.startswith("mixture") else line
                 ax.plot(x, y, ms=4, label=label, **st)
+                lo = np.clip([r["ci_low"] for r in pts], ylo, yhi)
+                hi = np.clip([r["ci_high"] for r in pts], ylo, yhi)
+                err = np.vstack([np.where(np.isnan(lo), 0, np.maximum(y - lo, 0)),
+                                 np.where(np.isnan(hi), 0, np.maximum(hi - y, 0))])
+                if np.isfinite(y).any() and np.any(err > 0):
+                    ax.errorbar(x, y, yerr=np.where(np.isfinite(y), err, 0), fmt="none",
+                                ecolor=st["color"], elinewidth=0.7, capsize=1.5, alpha=0.8)
                 # outside the grid: an open marker at the edge it lies beyond
                 for r in pts:
                     if r["status"] in ("below", "above"):
