@@ -195,6 +195,24 @@ static int app_status(const cli_args_t *a, MPI_Comm comm, err_t *e) {
   return agree_from_root(comm, 0, rc, e);
 }
 
+/* Up to 4 comma-separated numbers of option opt (integers when integer) into out; *n of them. */
+static int app_number_list(const char *opt, const char *text, bool integer, double out[4], int *n,
+                           err_t *e) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", text);
+  *n = 0;
+  for (char *tok = strtok(buf, ","); tok && *n < 4; tok = strtok(NULL, ",")) {
+    if (integer) {
+      int64_t i;
+      CHECK(e, cli_parse_i64(opt, tok, &i, e));
+      out[(*n)++] = (double)i;
+    } else {
+      CHECK(e, cli_parse_f64(opt, tok, &out[(*n)++], e));
+    }
+  }
+  return 0;
+}
+
 static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e) {
   bench_opts_t o;
   bench_opts_default(&o);
@@ -212,21 +230,16 @@ static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e) {
   if (v[APP_OPT_BENCH_NO_TEXTBOOK])
     o.textbook = false;
   if (v[APP_OPT_BENCH_SAMPLE_N]) {
-    o.n_sample_N = 0;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", v[APP_OPT_BENCH_SAMPLE_N]);
-    for (char *tok = strtok(buf, ","); tok && o.n_sample_N < 4; tok = strtok(NULL, ","))
-      CHECK(e, cli_parse_i64("--sample-N", tok, &o.sample_N[o.n_sample_N++], e));
+    double x[4];
+    CHECK(e, app_number_list("--sample-N", v[APP_OPT_BENCH_SAMPLE_N], true, x, &o.n_sample_N, e));
+    for (int i = 0; i < o.n_sample_N; i++)
+      o.sample_N[i] = (int64_t)x[i];
   }
   if (v[APP_OPT_BENCH_ENGINE_N])
     CHECK(e, cli_parse_i64("--engine-N", v[APP_OPT_BENCH_ENGINE_N], &o.engine_N, e));
-  if (v[APP_OPT_BENCH_ENGINE_ALPHA]) {
-    o.n_engine_alpha = 0;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", v[APP_OPT_BENCH_ENGINE_ALPHA]);
-    for (char *tok = strtok(buf, ","); tok && o.n_engine_alpha < 4; tok = strtok(NULL, ","))
-      CHECK(e, cli_parse_f64("--engine-alpha", tok, &o.engine_alpha[o.n_engine_alpha++], e));
-  }
+  if (v[APP_OPT_BENCH_ENGINE_ALPHA])
+    CHECK(e, app_number_list("--engine-alpha", v[APP_OPT_BENCH_ENGINE_ALPHA], false, o.engine_alpha,
+                             &o.n_engine_alpha, e));
   if (v[APP_OPT_BENCH_OVERLAPS_N])
     CHECK(e, cli_parse_i64("--overlaps-N", v[APP_OPT_BENCH_OVERLAPS_N], &o.overlaps_N, e));
   if (v[APP_OPT_BENCH_BIG_N])

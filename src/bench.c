@@ -132,6 +132,22 @@ out_cp:
   return rc;
 }
 
+/* Start states q = 0 .. n-1: train examples q, with 20 % of the spins flipped from index
+ * `noisy` on (work for the dynamics). S[n][N] and idx[n] are the caller's. */
+static int bench_starts(const patterns_t *p, int64_t n, int64_t noisy, int8_t *S, int64_t *idx,
+                        err_t *e) {
+  const int64_t N = p->N;
+  for (int64_t q = 0; q < n; q++)
+    idx[q] = q;
+  CHECK(e, patterns_examples_i8(p, EXAMPLES_TRAIN, idx, n, S, N, e));
+  rng_addr_t a = {.seed = 7, .sample = 0, .point = 0, .stream = RNG_FEATURES};
+  for (int64_t q = noisy; q < n; q++)
+    for (int64_t i = 0; i < N; i++)
+      if (rng_below(rng_word(&a, (uint64_t)q, 0, (uint64_t)i), 5) == 0)
+        S[q * N + i] = (int8_t)-S[q * N + i];
+  return 0;
+}
+
 /* Section 2: dynamics on one rank: ours vs the J read bound and the textbook algorithm. */
 static int bench_dynamics(const config_t *c, bool textbook, err_t *e) {
   int rc = 0;
@@ -159,14 +175,7 @@ static int bench_dynamics(const config_t *c, bool textbook, err_t *e) {
   TRY(e, rc, util_alloc((void **)&s, (size_t)N, 1, "state", e), out);
   TRY(e, rc, util_alloc((void **)&s2, (size_t)N, 1, "state", e), out);
   TRY(e, rc, util_alloc((void **)&idx, (size_t)nst, sizeof(int64_t), "idx", e), out);
-  for (int64_t q = 0; q < nst; q++)
-    idx[q] = q;
-  TRY(e, rc, patterns_examples_i8(&p, EXAMPLES_TRAIN, idx, nst, S, N, e), out);
-  rng_addr_t a = {.seed = 7, .sample = 0, .point = 0, .stream = RNG_FEATURES};
-  for (int64_t q = n; q < nst; q++)
-    for (int64_t i = 0; i < N; i++)
-      if (rng_below(rng_word(&a, (uint64_t)q, 0, (uint64_t)i), 5) == 0)
-        S[q * N + i] = (int8_t)-S[q * N + i];
+  TRY(e, rc, bench_starts(&p, nst, n, S, idx, e), out);
   /* one read of J (the bandwidth bound of a GEMV) */
   double r0 = util_now();
   int64_t sum = 0;
@@ -279,14 +288,7 @@ static int bench_overlaps(const config_t *c, err_t *e) {
   TRY(e, rc, util_alloc((void **)&S, (size_t)n, (size_t)N, "starts", e), out);
   TRY(e, rc, util_alloc((void **)&s, (size_t)N, 1, "state", e), out);
   TRY(e, rc, util_alloc((void **)&idx, (size_t)n, sizeof(int64_t), "idx", e), out);
-  for (int64_t q = 0; q < n; q++)
-    idx[q] = q;
-  TRY(e, rc, patterns_examples_i8(&p, EXAMPLES_TRAIN, idx, n, S, N, e), out);
-  rng_addr_t a = {.seed = 7, .sample = 0, .point = 0, .stream = RNG_FEATURES};
-  for (int64_t q = 0; q < n; q++)
-    for (int64_t i = 0; i < N; i++)
-      if (rng_below(rng_word(&a, (uint64_t)q, 0, (uint64_t)i), 5) == 0)
-        S[q * N + i] = (int8_t)-S[q * N + i];
+  TRY(e, rc, bench_starts(&p, n, 0, S, idx, e), out);
   /* one streaming read of the packed rows: the bandwidth bound of a sweep */
   double t_read = 1e30;
   uint64_t acc = 0;

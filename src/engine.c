@@ -98,14 +98,21 @@ double engine_couplings_run_seconds(const engine_costs_t *k, int64_t N, int64_t 
   return (double)flips * ((double)N / (double)g) * k->ns_jrow * 1e-9;
 }
 
+/* The choices that need no estimate: a fixed mode, N beyond the overlaps engine, J too large.
+ * Returns true and sets *kind when one applies. */
+static bool engine_forced(engine_kind mode, int64_t N, bool j_fits, engine_kind *kind) {
+  *kind = mode != ENGINE_AUTO  ? mode
+          : N > OVERLAPS_MAX_N ? ENGINE_COUPLINGS
+          : !j_fits            ? ENGINE_OVERLAPS
+                               : ENGINE_AUTO;
+  return *kind != ENGINE_AUTO;
+}
+
 engine_kind engine_start(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
                          int64_t n_probes, bool j_fits) {
-  if (mode != ENGINE_AUTO)
-    return mode;
-  if (N > OVERLAPS_MAX_N)
-    return ENGINE_COUPLINGS;
-  if (!j_fits)
-    return ENGINE_OVERLAPS;
+  engine_kind kind;
+  if (engine_forced(mode, N, j_fits, &kind))
+    return kind;
   /* every probe needs at least one sweep */
   double least = engine_overlaps_seconds(k, N, P, g, n_probes, n_probes, 0);
   return least >= engine_couplings_build_seconds(k, N, P, g, n_probes) ? ENGINE_COUPLINGS
@@ -143,12 +150,9 @@ double engine_task_seconds(const engine_costs_t *k, engine_kind kind, int64_t N,
 engine_kind engine_plan(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
                         int64_t n_probes, bool j_fits) {
   /* pattern generation costs both engines the same: it does not enter the choice */
-  if (mode != ENGINE_AUTO)
-    return mode;
-  if (N > OVERLAPS_MAX_N)
-    return ENGINE_COUPLINGS;
-  if (!j_fits)
-    return ENGINE_OVERLAPS;
+  engine_kind kind;
+  if (engine_forced(mode, N, j_fits, &kind))
+    return kind;
   return engine_task_seconds(k, ENGINE_COUPLINGS, N, P, g, n_probes, 0) <
                  engine_task_seconds(k, ENGINE_OVERLAPS, N, P, g, n_probes, 0)
              ? ENGINE_COUPLINGS
