@@ -401,3 +401,20 @@ out:
   w->last.t_total = util_now() - t0;
   return rc;
 }
+
+int probes_start_states(probes_worker_t *w, task_t t, int8_t **S, int64_t *ntot, err_t *e) {
+  run_t x = {.w = w};
+  patterns_t p;
+  *S = NULL;
+  *ntot = 0;
+  CHECK(e, task_patterns_init(&p, w->c, t, w->lay.rows, w->lay.nloc, e));
+  int rc = run_setup(&x, &p, e);
+  if (!rc) {
+    *S = x.S; /* the start states come first; the component rows after them are not asked for */
+    *ntot = x.ntot;
+    x.S = NULL;
+  }
+  run_free(&x);
+  patterns_free(&p);
+  return rc;
+}

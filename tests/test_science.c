@@ -11,7 +11,10 @@
  *   with overlap m with the start differs from it in (1 - m) N / 2 spins, so each component
  *   overlap moved by at most 1 - m;
  * - RFHM pm1 with L = n: a test example IS a symmetric n-mixture of features, so test and
- *   mixture-n probes agree statistically. */
+ *   mixture-n probes agree statistically;
+ * - mixture start states follow the documented addressing (rng.h RNG_MIXTURE: components from
+ *   rng_distinct at row q, sub 2n; signs bit j of row q, sub 2n + 1; features for rfhm, stored
+ *   patterns for hopfield), recomputed here from scratch, whatever the group's rank count. */
 #include "hopscan/patterns.h"
 #include "hopscan/probes.h"
 #include "kernel_common.h"
@@ -119,6 +122,63 @@ static void check_mixtures(MPI_Comm comm) {
   T_CHECK(fabs(te.m - mx.m) <= 4 * sqrt(te.sem * te.sem + mx.sem * mx.sem) + 0.01);
 }
 
+/* Start states of the mixture kinds of yaml's task (0, 1) against a recomputation on one rank. */
+static void check_mixture_starts(MPI_Comm comm, const char *yaml) {
+  config_t c;
+  kt_config(&c, yaml);
+  task_t t = {0, 1};
+  engine_costs_t k;
+  engine_costs_default(&k);
+  probes_worker_t w;
+  err_t e;
+  T_OK(&e, probes_worker_init(&w, &c, comm, &k, &e));
+  int8_t *S = NULL;
+  int64_t ntot = 0;
+  T_OK(&e, probes_start_states(&w, t, &S, &ntot, &e));
+  probes_worker_free(&w);
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  const int64_t N = c.N;
+  int64_t *rows = malloc(sizeof(int64_t) * (size_t)N);
+  for (int64_t i = 0; i < N; i++)
+    rows[i] = i;
+  patterns_t p;
+  T_OK(&e, task_patterns_init(&p, &c, t, rows, N, &e));
+  const bool feat = model_defs[c.model].features;
+  rng_addr_t a = p.addr, pat = p.addr;
+  a.stream = RNG_MIXTURE;
+  pat.stream = RNG_PATTERN_TRAIN;
+  int64_t q0 = 0, checked = 0, bad = 0;
+  for (int kk = 0; kk < c.n_kinds && S && rank == 0; q0 += c.probes[kk], kk++) {
+    if (c.kinds[kk].family != PROBE_MIXTURE)
+      continue;
+    const int n = c.kinds[kk].size;
+    for (int64_t q = 0; q < c.probes[kk]; q++) {
+      int64_t idx[16];
+      T_CHECK(rng_distinct(&a, (uint64_t)q, 2 * (uint64_t)n, n, feat ? p.D : p.P, idx) == 0);
+      for (int64_t i = 0; i < N; i++) {
+        int sum = 0;
+        for (int j = 0; j < n; j++) {
+          int eps = rng_bit(&a, (uint64_t)q, 2 * (uint64_t)n + 1, (uint64_t)j) ? 1 : -1;
+          int v = feat ? p.F[i * p.D + idx[j]]
+                       : (rng_bit(&pat, (uint64_t)i, 0, (uint64_t)idx[j]) ? 1 : -1);
+          sum += eps * v;
+        }
+        bad += S[(q0 + q) * N + i] != (sum > 0 ? 1 : -1);
+        checked++;
+      }
+    }
+  }
+  if (rank == 0) {
+    T_EQ_I(bad, 0);
+    T_CHECK(checked > 0);
+  }
+  free(S);
+  free(rows);
+  patterns_free(&p);
+  config_free(&c);
+}
+
 static void check_ties(void) {
   config_t c;
   kt_config(&c, "N: 400\nalpha: [1.0]\nalpha_D: [0.1]\nL: [2]\nprobes: {train: 1, test: 1}\n");
@@ -185,6 +245,11 @@ int main(int argc, char **argv) {
                                 "probes: {train: 10, test: 0, feature: 10}\n",
                                 PROBE_FEATURE);
   check_mixtures(comm);
+  check_mixture_starts(comm, "N: 301\nalpha: [0.2]\nalpha_D: [0.05]\nL: [3]\nsamples: 2\n"
+                             "probes: {train: 2, test: 1, feature: 2, "
+                             "mixture: {count: 5, sizes: [7, 3]}}\n");
+  check_mixture_starts(comm, "model: hopfield\nN: 301\nalpha: [0.05]\nsamples: 2\n"
+                             "probes: {train: 2, test: 1, mixture: {count: 4, sizes: [5]}}\n");
   if (rank == 0) {
     printf("Hopfield N=2000: m_train(0.05) = %.4f, m_train(0.25) = %.4f\n", m_low, m_high);
     printf("RFHM L=1, alpha=4: mu(alpha_D=0.05) = %.4f, mu(alpha_D=0.25) = %.4f\n", mu_low,

@@ -57,4 +57,9 @@ void probes_worker_free(probes_worker_t *w);
 int probes_run_task(probes_worker_t *w, task_t t, task_result_t *r, task_stop_fn stop,
                     void *stop_ctx, err_t *e);
 
+/* The full start states of task t's probes, kind by kind in the config's order (as the probes
+ * run): *S = [ntot][N] int8 +-1 (caller frees; component rows of mixtures may follow). For tests
+ * of the start-state addressing. Collective on the group. */
+int probes_start_states(probes_worker_t *w, task_t t, int8_t **S, int64_t *ntot, err_t *e);
+
 #endif
