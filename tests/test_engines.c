@@ -1,4 +1,5 @@
-/* The two dynamics engines give the same results bit for bit (run with 3 or 4 ranks):
+/* The two dynamics engines give the same results bit for bit (run with 3 ranks; test_kernel at 4
+ * ranks compares them on groups of 1-4):
  * - the first, middle and last grid point of every shipped config, each as a one-point config at
  *   N = 400 with the point's alpha, D (at most 200), L, coefficients, order and probes;
  * - random small configs (both models, both coefficient kinds, L sparse and dense, both orders,
