@@ -264,7 +264,9 @@ def test_read_killed_scan(real_dir, tool, tmp_path):
     exe = _hopscan()
     cfg = os.path.join(real_dir, "killed.yaml")
     out = os.path.join(real_dir, "killed.h5")
-    text = REAL_CONFIG.format(N=600, seed=4).replace("samples: 3", "samples: 12")
+    # the slower couplings engine and many samples: the scan must outlive its first checkpoint
+    text = (REAL_CONFIG.format(N=600, seed=4).replace("samples: 3", "samples: 40")
+            .replace("max_sweeps: 100}", "max_sweeps: 100, engine: couplings}"))
     with open(cfg, "w") as fh:
         fh.write(text + "checkpoint: {every_seconds: 1}\n")
     proc = subprocess.Popen(mpirun_cmd(2, exe, "run", cfg, "-o", out, "--progress=json"),
@@ -283,7 +285,7 @@ def test_read_killed_scan(real_dir, tool, tmp_path):
             if not os.path.exists(f"/proc/{pid}"):
                 break
             time.sleep(0.01)
-    total = 5 * 3 * 3 * 12
+    total = 5 * 3 * 3 * 40
     sc = hp.load_scans([out])
     assert 0 < sc.samples_done < total and sc.samples_total == total
     mean, _, n = sc.stats("m_test")
