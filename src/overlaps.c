@@ -291,27 +291,14 @@ static int engine_flip(void *ctx, const int8_t *s, int64_t q, int64_t j, err_t *
   (void)q;
   overlaps_t *o = ctx;
   const layout_t *lay = o->lay;
-  const uint64_t *x;
-  if (lay->g == 1) {
-    x = o->X + (size_t)j * (size_t)o->W; /* one rank: local row r is spin r */
-  } else {
-    int owner = layout_owner(lay, j), count;
-    if (owner == lay->rank) {
-      int64_t r = 0, lo = 0, hi = lay->nloc; /* rows are increasing: bisect for j */
-      while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (lay->rows[mid] < j)
-          lo = mid + 1;
-        else
-          hi = mid;
-      }
-      r = lo;
-      memcpy(o->row, o->X + (size_t)r * (size_t)o->W, (size_t)o->W * sizeof(uint64_t));
-    }
+  const int owner = layout_owner(lay, j);
+  /* the owner's own row; the other ranks receive it (one rank: always the owner) */
+  uint64_t *x = owner == lay->rank ? o->X + (size_t)layout_local(lay, j) * (size_t)o->W : o->row;
+  if (lay->g > 1) {
+    int count;
     CHECK(e, util_to_int(o->W, &count, "pattern row words", e));
-    if (MPI_Bcast(o->row, count, MPI_UINT64_T, owner, lay->comm) != MPI_SUCCESS)
+    if (MPI_Bcast(x, count, MPI_UINT64_T, owner, lay->comm) != MPI_SUCCESS)
       return ERR(e, ERR_RUNTIME, "MPI_Bcast of a flipped spin's pattern row failed");
-    x = o->row;
   }
   /* xi_nu(j) s_j changed by 2 s_j xi_nu(j) (s_j the new value) */
   const int32_t c = 2 * (int32_t)s[j];

@@ -193,11 +193,11 @@ int probes_worker_init(probes_worker_t *w, const config_t *c, MPI_Comm group,
   CHECK(e, layout_init(&w->lay, c->N, c->block_size, group, e));
   TRY(e, rc, couplings_grid_init(&w->ctxt, group, e), fail);
   /* only the first rank measures; a failure there (out of memory) falls back to the defaults */
-  engine_costs_default(&w->costs);
   if (costs) {
     w->costs = *costs;
     return 0;
   }
+  engine_costs_default(&w->costs);
   if (rank == 0) {
     err_t ignored;
     engine_costs_t k;

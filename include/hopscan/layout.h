@@ -31,4 +31,10 @@ static inline int layout_owner(const layout_t *l, int64_t i) {
   return (int)((i / l->nb) % l->g);
 }
 
+/* Local row index of global row i on the rank that holds it (layout_owner): its block's place
+ * among that rank's blocks, then its place in the block. */
+static inline int64_t layout_local(const layout_t *l, int64_t i) {
+  return i / l->nb / l->g * l->nb + i % l->nb;
+}
+
 #endif
