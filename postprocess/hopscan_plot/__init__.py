@@ -10,12 +10,16 @@ Importable API (the command line ``hopscan-plot`` is a thin layer over it):
     mean, sem, n = scan.stats("m_test")        # [A, B, C] over done samples
     rows = find_transitions(scan)              # learning / generalization / storage lines
     plot_map(scan, "m_test", "demo-map")       # demo-map.png, demo-map.pdf
+    sf = SearchFile("search.h5")              # a transition-search file (search.py)
+    sf.ds.crossing_value                       # crossings on (LINE..., crossing), xarray
+    rows = crossing_rows(sf)                   # the located crossings as a table
 """
 
 from .errors import HopscanError
 from .reader import kinds_of, open_scan
 from .scan import (OBSERVABLES, Scan, ScanFile, load_scans, observable_label, read_scan_file,
                    sample_stats)
+from .search import SearchFile, crossing_rows, is_search_file
 from .analysis import (
     LINES,
     crossing_alpha,
@@ -38,6 +42,9 @@ def __getattr__(name):  # matplotlib is imported only when a figure is asked for
 __version__ = "2.0"
 __all__ = [
     "HopscanError",
+    "SearchFile",
+    "crossing_rows",
+    "is_search_file",
     "OBSERVABLES",
     "Scan",
     "ScanFile",

@@ -23,6 +23,9 @@ Only rows whose point estimate has status 'ok' get an interval. The generator is
 seeded by (seed, alpha_D index, L index, line index), so the output is reproducible and
 independent of which lines are asked for.
 
+D_gen from transition-search files along alpha_D: search.py (rows with the same keys, source
+'search', and the interval D_gen_lo, D_gen_hi of the crossing; grid rows leave those NaN).
+
 D_gen(N, L): the largest D = alpha_D N on the grid at which at least k samples have m_test > 0.9
 at some alpha of the grid (or at a given alpha). A sample "has m_test > 0.9" when the mean of its
 test probes' overlaps exceeds 0.9. With groups=True, the paper's variant: the done samples of each
@@ -220,13 +223,16 @@ def _fmt(v):
     return str(v)
 
 
-def write_transitions_csv(rows, out):
-    """Writes transition rows as CSV to a path or a text stream."""
+def write_transitions_csv(rows, out, fields=None):
+    """Writes transition rows as CSV (columns `fields`, default CSV_FIELDS) to a path or a text
+    stream."""
+    fields = fields or CSV_FIELDS
+
     def _write(fh):
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(CSV_FIELDS)
+        w.writerow(fields)
         for r in rows:
-            w.writerow([_fmt(r[k]) for k in CSV_FIELDS])
+            w.writerow([_fmt(r[k]) for k in fields])
 
     if hasattr(out, "write"):
         _write(out)
@@ -316,6 +322,7 @@ def dgen_table(scans, k=10, threshold=0.9, alpha=None, groups=False, L_values=No
                 "N": int(sc.N), "L": int(sc.L[ic]), "D_gen": float(dg), "D_gen_sem": float(sem),
                 "alpha_D_gen": float(adg), "n_groups": int(ng),
                 "samples": int(sc.samples_per_point), "status": status,
+                "D_gen_lo": float("nan"), "D_gen_hi": float("nan"), "source": "grid",
             })
     return rows
 
@@ -340,7 +347,8 @@ def fit_power_law(N, D):
     return out
 
 
-DGEN_FIELDS = ["N", "L", "D_gen", "D_gen_sem", "alpha_D_gen", "n_groups", "samples", "status"]
+DGEN_FIELDS = ["N", "L", "D_gen", "D_gen_sem", "alpha_D_gen", "n_groups", "samples", "status",
+               "D_gen_lo", "D_gen_hi", "source"]
 
 
 def write_dgen_csv(rows, fits, path):

@@ -157,12 +157,14 @@ def _stroke(width, color="k"):
 
 def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transitions=None,
              L_idx=None, cmap="viridis", ylog="auto", title=None, vmin=None, vmax=None,
-             theory=False, dpi=None):
+             theory=False, dpi=None, searches=None):
     """alpha x alpha_D heatmap of the mean of obs over done samples, one panel per L, with the
     retrieval contour at `level` (default: the retrieval threshold for m, 0.5 for frac) and
     optional transition rows (from find_transitions or read_transitions_csv) drawn as lines.
     theory=True adds the dense Gaussian RFHM's learning and storage lines (analysis.THEORY_DENSE)
-    to the dense (L = D) panel. Returns the written paths."""
+    to the dense (L = D) panel. searches: overlays of search.map_overlays, whose located
+    crossings are drawn as points with their confidence intervals as error bars. Returns the
+    written paths."""
     name = canonical_observable(obs)
     stat = parse_observable(name)[1]
     mean, _, nsamp = scan.stats(name)
@@ -186,7 +188,7 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
     nrows = int(math.ceil(npan / ncols))
     with matplotlib.rc_context(style(dpi)):
         sub = np.ix_(range(len(scan.alpha)), range(len(scan.alpha_D)), L_idx)
-        n_leg = (1 + len({r["line"] for r in transitions or []})
+        n_leg = (1 + len({r["line"] for r in transitions or []}) + len(searches or [])
                  + 2 * bool(theory and 0 in [int(scan.L[i]) for i in L_idx])
                  + bool(np.any(~np.isfinite(mean[sub])))
                  + bool(np.any((nsamp[sub] > 0) & (nsamp[sub] < slots[sub]))))
@@ -208,6 +210,8 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
             pc = _map_panel(ax, scan, mean[:, :, ic].T, ic, (xe, ye, ylog_on), level,
                             dict(cmap=cmap, vmin=vmin, vmax=vmax), nsamp, slots, transitions,
                             theory, flags)
+            for j, ov in enumerate(searches or []):
+                _draw_crossings(ax, ov, j, int(scan.L[ic]))
             if p % ncols == 0:
                 ax.set_ylabel(r"$\alpha_D = D/N$")
             else:
@@ -224,7 +228,8 @@ def plot_map(scan, obs="m_test", prefix="map", formats=None, level=None, transit
         cb.set_label(("mean " if stat == "m" else "") + lbl)
         cb.ax.axhline(level, color="k", lw=1.2)
         clabel = f"{lbl} = {level:g}" if stat == "m" else f"fraction = {level:g}"
-        handles = _map_handles(clabel, transitions, flags)
+        handles = _map_handles(clabel, transitions, flags) + [
+            _search_handle(ov, j) for j, ov in enumerate(searches or [])]
         leg_ax.legend(handles=handles, loc="center", ncol=min(len(handles), 2 * ncols),
                       frameon=True,
                       facecolor="0.55", edgecolor="none", framealpha=1.0, fontsize=7.5,
@@ -298,6 +303,32 @@ def _map_handles(clabel, transitions, flags):
                                                 hatch="////", linewidth=0.0,
                                                 label="some samples done"))
     return handles
+
+
+SEARCH_STYLE = [dict(color="#ff9f1c", marker="D"), dict(color="#f06bff", marker="P"),
+                dict(color="#5cf2ff", marker="X"), dict(color="#b2ff59", marker="*")]
+
+
+def _search_handle(overlay, j):
+    st = SEARCH_STYLE[j % len(SEARCH_STYLE)]
+    return Line2D([], [], ls="none", ms=4.5, mec="k", mew=0.6, label=overlay["label"], **st)
+
+
+def _draw_crossings(ax, overlay, j, L):
+    """Located crossings of one search file on the panel of L: the value with its confidence
+    interval [ci_lo, ci_hi] as an error bar along the searched axis."""
+    pts = overlay["points"].get(L, [])
+    if not pts:
+        return
+    v = np.array([r["value"] for r in pts])
+    o = np.array([r[overlay["other"]] for r in pts])
+    err = np.vstack([np.maximum(v - np.array([r["ci_lo"] for r in pts]), 0),
+                     np.maximum(np.array([r["ci_hi"] for r in pts]) - v, 0)])
+    err = np.where(np.isfinite(err), err, 0.0)
+    x, y, xerr, yerr = (v, o, err, None) if overlay["along"] == "alpha" else (o, v, None, err)
+    st = SEARCH_STYLE[j % len(SEARCH_STYLE)]
+    ax.errorbar(x, y, xerr=xerr, yerr=yerr, ls="none", ms=4.5, mec="k", mew=0.6,
+                ecolor=st["color"], elinewidth=1.0, capsize=2.0, zorder=5, **st)
 
 
 def _draw_transitions(ax, rows, L):
@@ -451,7 +482,7 @@ def plot_dgen(rows, fits, prefix="dgen", formats=None, k=10, threshold=0.9, titl
                 continue
             N = np.array([r["N"] for r in pts], dtype=float)
             D = np.array([r["D_gen"] for r in pts])
-            e = np.array([r["D_gen_sem"] for r in pts])
+            e = _dgen_err(pts, D)
             edge = np.array([r["status"] == "edge" for r in pts])
             fit = fits.get(L)
             lbl = L_label(L)
@@ -459,7 +490,7 @@ def plot_dgen(rows, fits, prefix="dgen", formats=None, k=10, threshold=0.9, titl
                 err = fit["slope_err"]
                 lbl += (f": slope {fit['slope']:.2f}" +
                         (f" $\\pm$ {err:.2f}" if np.isfinite(err) else ""))
-            ax.errorbar(N[~edge], D[~edge], yerr=np.where(np.isfinite(e), e, 0)[~edge],
+            ax.errorbar(N[~edge], D[~edge], yerr=e[:, ~edge],
                         color=col, marker="o", ls="none", label=lbl)
             if edge.any():
                 ax.plot(N[edge], D[edge], color=col, marker="^", ls="none", mfc="none")
@@ -478,6 +509,16 @@ def plot_dgen(rows, fits, prefix="dgen", formats=None, k=10, threshold=0.9, titl
                      f"largest $D$ with $\\geq {k}$ samples $m^{{\\mathrm{{test}}}} > "
                      f"{threshold:g}$")
         return _save(fig, prefix, formats)
+
+
+def _dgen_err(rows, D):
+    """[2, n] error bars of D_gen: the interval [D_gen_lo, D_gen_hi] of a search, else sem."""
+    sem = np.array([r["D_gen_sem"] for r in rows], dtype=float)
+    sem = np.where(np.isfinite(sem), sem, 0.0)
+    lo = np.array([r.get("D_gen_lo", np.nan) for r in rows], dtype=float)
+    hi = np.array([r.get("D_gen_hi", np.nan) for r in rows], dtype=float)
+    return np.vstack([np.where(np.isfinite(lo), np.maximum(D - lo, 0), sem),
+                      np.where(np.isfinite(hi), np.maximum(hi - D, 0), sem)])
 
 
 TRANS_LS = {"learning": "--", "generalization": "-", "storage": ":"}

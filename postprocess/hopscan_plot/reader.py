@@ -12,6 +12,19 @@ groups) is still read: `format1_dataset` converts it into the same Dataset, so e
             m_components_KIND for mixture kinds
     attrs   format, hopscan_version, config_yaml, config_sha256, model, N, seed, created_utc
 
+A transition-search file (root attribute search_along; issue 14, docs/output.md) is a format-2
+file over (lattice, other axes) in which only the evaluated points have done samples, with the
+search attributes (search_along, search_observable, search_statistic, search_level, ...), a
+`crossing` dimension and:
+
+    grid     search_samples, statistic, statistic_halfwidth [alpha, alpha_D, L]
+    LINE     line_done (bool), n_crossings [LINE]; LINE = (alpha_D, L) along alpha,
+             (alpha, L) along alpha_D
+    crossing crossing_lo, crossing_hi, crossing_value, crossing_ci_lo, crossing_ci_hi,
+             crossing_direction (int: +1 rising, -1 falling, 0 fill) [LINE..., crossing]
+
+open_scan returns it in the same layout plus these (`search_along(ds)` tells it apart).
+
 Probe kinds are discovered from the variable names m_KIND (so mixture3, mixture5, ... need no
 code here). Files are opened without HDF5 file locking, so a file that a running scan holds open
 can be read; the done flags are read before the probe rows (the scan writes rows, then flags), so
@@ -32,6 +45,22 @@ FORMATS = (FORMAT, FORMAT1)
 STANDARD_KINDS = ("train", "test", "feature")
 AXES = ("alpha", "alpha_D", "L")
 _M_VAR = re.compile(r"^m_(?!components_)(\w+)$")
+SEARCH_AXES = ("alpha", "alpha_D")
+SEARCH_GRID_VARS = ("search_samples", "statistic", "statistic_halfwidth")
+SEARCH_LINE_VARS = ("line_done", "n_crossings")
+CROSSING_VARS = ("crossing_lo", "crossing_hi", "crossing_value", "crossing_ci_lo",
+                 "crossing_ci_hi", "crossing_direction")
+
+
+def search_along(ds):
+    """'alpha' | 'alpha_D' for a transition-search Dataset, None for a grid scan."""
+    v = ds.attrs.get("search_along")
+    return None if v is None else attr_str(v)
+
+
+def line_axes(along):
+    """The axes of a search line (the two not searched, in file order)."""
+    return ("alpha_D", "L") if along == "alpha" else ("alpha", "L")
 
 
 def kinds_of(ds):
@@ -181,6 +210,8 @@ def _normalize(ds, path):
     for name in AXES:
         if ds.indexes[name].has_duplicates:
             raise HopscanError(f"{path}: {name} has repeated values")
+    if search_along(ds) is not None:
+        ds = _check_search(ds, path)
     N = attr_int(ds.attrs["N"]) if "N" in ds.attrs else None
     if N is None:
         raise HopscanError(f"{path}: no N attribute")
@@ -188,6 +219,28 @@ def _normalize(ds, path):
         ds = ds.assign_coords(D=("alpha_D", np.rint(ds["alpha_D"].values * N).astype(np.int64)))
     if "P" not in ds.coords:
         ds = ds.assign_coords(P=("alpha", np.rint(ds["alpha"].values * N).astype(np.int64)))
+    return ds
+
+
+def _check_search(ds, path):
+    """Checks the search variables of a search file and gives them their canonical types."""
+    along = search_along(ds)
+    if along not in SEARCH_AXES:
+        raise HopscanError(f"{path}: search_along is {along!r}, expected alpha or alpha_D")
+    line = line_axes(along)
+    want = {**{v: AXES for v in SEARCH_GRID_VARS}, **{v: line for v in SEARCH_LINE_VARS},
+            **{v: (*line, "crossing") for v in CROSSING_VARS}}
+    for name, dims in want.items():
+        if name not in ds:
+            raise HopscanError(f"{path}: missing {name} (incomplete transition-search file)")
+        if tuple(ds[name].dims) != dims:
+            raise HopscanError(f"{path}: {name} has dimensions {ds[name].dims}, expected {dims}")
+    # integer variables with a fill value come back as float with NaN from xarray's decoding
+    ds["crossing_direction"] = ds["crossing_direction"].fillna(0).astype(np.int32)
+    ds["n_crossings"] = ds["n_crossings"].fillna(0).astype(np.int32)
+    ds["search_samples"] = ds["search_samples"].fillna(0).astype(np.int32)
+    ds["line_done"] = ds["line_done"].fillna(0).astype(bool)
+    ds.attrs["search_along"] = along
     return ds
 
 

@@ -225,6 +225,10 @@ def combine(files):
     """Combines ScanFiles into one Scan; HopscanError names the first mismatch."""
     if not files:
         raise HopscanError("no input files")
+    searches = [f.path for f in files if "search_along" in f.ds.attrs]
+    if searches and len(files) > 1:
+        raise HopscanError(f"{searches[0]}: a transition-search file does not combine with "
+                           "other files (draw its crossings over a grid map with map --search)")
     _check_compatible(files)
     axes = _axes_union(files)
     seeds = list(dict.fromkeys(f.seed for f in files))

@@ -4,7 +4,15 @@ exactly known answer (a crossing at a chosen alpha, a D_gen with a chosen slope)
 write_scan(..., fmt=2) writes format "hopscan-scan/2" (DESIGN.md "Output file") with xarray and
 h5netcdf: flat, every dimension a coordinate variable, NaN fill values, long_name and units, the
 summaries computed from the done samples as the contract defines them. fmt=1 writes the first
-version's layout (/grid, /samples/done, /probes/KIND, /summary/KIND) with h5py."""
+version's layout (/grid, /samples/done, /probes/KIND, /summary/KIND) with h5py.
+
+write_search(...) writes a transition-search file (format 2 plus the search attributes, the
+dimension `crossing` and the variables of the search contract, docs/output.md): it runs the
+contract's search on known per-sample values (coarse pass, bisection of brackets, top-up samples
+at ambiguous points), so the file holds exactly the points such a search evaluates, NaN and not
+done elsewhere, and the crossings the contract defines."""
+
+import math
 
 import h5py
 import numpy as np
@@ -105,6 +113,16 @@ def _kinds_n(m):
 def write_scan2(path, alpha, alpha_D, L, m, done, N, seed, model, threshold, max_sweeps,
                 components):
     """Format hopscan-scan/2 (see write_scan)."""
+    ds, enc = scan2_dataset(alpha, alpha_D, L, m, done, N, seed, model, threshold, max_sweeps,
+                            components)
+    ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
+    return path
+
+
+def scan2_dataset(alpha, alpha_D, L, m, done, N, seed, model, threshold, max_sweeps,
+                  components, config=None):
+    """(xarray Dataset, encoding) of a format-2 file (see write_scan); config: the config_yaml
+    text (default: config_text of the grid)."""
     alpha = np.asarray(alpha, dtype=np.float64)
     alpha_D = np.asarray(alpha_D, dtype=np.float64)
     L = np.asarray(L, dtype=np.int32)
@@ -153,9 +171,162 @@ def write_scan2(path, alpha, alpha_D, L, m, done, N, seed, model, threshold, max
         enc[name] = {"_FillValue": None}
     ds = xr.Dataset(data, coords=coords, attrs={
         "format": "hopscan-scan/2", "hopscan_version": "test-fixture",
-        "config_yaml": config_text(N, alpha, alpha_D, L, S, n3, seed, model, threshold,
-                                   max_sweeps),
+        "config_yaml": config or config_text(N, alpha, alpha_D, L, S, n3, seed, model,
+                                             threshold, max_sweeps),
         "config_sha256": "0" * 64, "model": model, "N": np.int64(N), "seed": np.uint64(seed),
         "created_utc": "2026-01-01T00:00:00Z"})
+    return ds, enc
+
+
+# ---- transition-search files (issue 14) ----
+
+def search_lattice(lo, hi, N, tolerance=0.02, odd=False):
+    """The searched axis: the distinct integers v = round(x N) (odd ones with odd) of a log-spaced
+    grid over [lo, hi] with spacing tolerance/2 in log10, as the values v / N."""
+    n = int(math.ceil(math.log10(hi / lo) / (tolerance / 2))) + 1
+    x = np.geomspace(lo, hi, n) * N
+    v = 2 * np.floor(x / 2).astype(np.int64) + 1 if odd else np.rint(x).astype(np.int64)
+    return np.unique(v[v > 0]) / N
+
+
+def _point_stat(x, f, n, statistic):
+    """(statistic, halfwidth) of a point from its first n per-sample values x (mean m), f (frac)."""
+    v = (f if statistic == "frac_retrieved" else x)[:n]
+    if statistic == "min_sample_mean":
+        return float(v.min()), 0.0
+    hw = 1.96 * np.std(v, ddof=1) / math.sqrt(n) if n > 1 else float("nan")
+    return float(v.mean()), float(hw)
+
+
+def _evaluate(i, x, f, n, stat, hw, spec):
+    """Samples point i (top-ups while ambiguous, up to max_samples) and sets stat, hw."""
+    n[i] = max(n[i], spec["samples"])
+    while True:
+        stat[i], hw[i] = _point_stat(x[i], f[i], n[i], spec["statistic"])
+        if not abs(stat[i] - spec["level"]) < hw[i] or n[i] >= spec["max_samples"]:
+            return
+        n[i] = min(n[i] + spec["samples"], spec["max_samples"])
+
+
+def _search_line(x, f, lattice, spec, rounds):
+    """The contract's search on one line: per-sample x, f [V, Smax] over the lattice [V].
+    Returns (n [V] samples per point, stat [V], hw [V], crossings [dict], finished)."""
+    V, level = len(lattice), spec["level"]
+    n, stat, hw = np.zeros(V, dtype=np.int64), np.full(V, np.nan), np.full(V, np.nan)
+    ev = sorted(set(np.rint(np.linspace(0, V - 1, spec["coarse"])).astype(int).tolist()))
+    r = 0
+    while True:
+        for i in ev:
+            _evaluate(i, x, f, n, stat, hw, spec)
+        pairs = [(i, j) for i, j in zip(ev, ev[1:]) if (stat[i] > level) != (stat[j] > level)]
+        new = [(i + j) // 2 for i, j in pairs
+               if j - i > 1 and math.log10(lattice[j] / lattice[i]) > spec["tolerance"]]
+        finished = not new
+        if finished or (rounds is not None and r == rounds):
+            break
+        ev, r = sorted(set(ev) | set(new)), r + 1
+
+    def ci_end(k, step):  # nearest evaluated point from ev[k] outwards that is not ambiguous
+        while 0 <= k < len(ev):
+            if not abs(stat[ev[k]] - level) < hw[ev[k]]:
+                return lattice[ev[k]]
+            k += step
+        return lattice[0] if step < 0 else lattice[-1]
+
+    crossings = []
+    for i, j in pairs:
+        t = (level - stat[i]) / (stat[j] - stat[i])
+        value = math.exp(math.log(lattice[i]) + t * math.log(lattice[j] / lattice[i]))
+        crossings.append({"lo": lattice[i], "hi": lattice[j], "value": value,
+                          "direction": 1 if stat[j] > level else -1,
+                          "ci_lo": ci_end(ev.index(i), -1), "ci_hi": ci_end(ev.index(j), 1)})
+    return n, stat, hw, crossings, finished
+
+
+def search_config_text(along, lattice, other, L, S, n, spec, N, seed, threshold=0.9):
+    """config_yaml of a search: the searched key absent, a search section."""
+    base = config_text(N, lattice if along == "alpha" else other,
+                       other if along == "alpha" else lattice, L, S, n, seed,
+                       threshold=threshold)
+    base = "\n".join(ln for ln in base.split("\n") if not ln.startswith(f"{along}:"))
+    return base + (f"search: {{along: {along}, range: [{lattice[0]!r}, {lattice[-1]!r}], "
+                   f"observable: {spec['observable']}, statistic: {spec['statistic']}, "
+                   f"level: {spec['level']}, tolerance: {spec['tolerance']}, "
+                   f"coarse: {spec['coarse']}, max_samples: {spec['max_samples']}}}\n")
+
+
+def write_search(path, along, lattice, other, L, m, statistic="mean", observable="test",
+                 level=0.9, tolerance=0.02, coarse=8, samples=None, N=1000, seed=1,
+                 threshold=0.9, rounds=None):
+    """A transition-search file along `along` ('alpha' | 'alpha_D') over `lattice` (values v/N),
+    lines = every (other, L). m: {kind: [A, B, C, Smax, n]} per-probe overlaps over the whole
+    grid (alpha, alpha_D, L): the search reads the observable's kind, evaluates the points it
+    needs, and only those are done in the file. samples: per point before top-ups (default
+    Smax // 2; min_sample_mean: Smax). rounds: stop refining after that many bisection rounds
+    (the lines still refining are then not done). Returns {(other index, L index): [crossing
+    dicts with lo, hi, value, direction, ci_lo, ci_hi]} (sorted by lo)."""
+    lattice, other = np.asarray(lattice, float), np.asarray(other, float)
+    L = np.asarray(L, dtype=np.int32)
+    mk = np.asarray(m[observable], dtype=np.float32).astype(np.float64)
+    Smax = mk.shape[3]
+    if samples is None:
+        samples = Smax if statistic == "min_sample_mean" else Smax // 2
+    spec = dict(statistic=statistic, observable=observable, level=level, tolerance=tolerance,
+                coarse=coarse, samples=samples, max_samples=Smax)
+    x_all, f_all = mk.mean(axis=4), (mk > threshold).mean(axis=4)
+    if along == "alpha_D":  # lines first, then the lattice: [other, V, L, S]
+        x_all, f_all = x_all.transpose(1, 0, 2, 3), f_all.transpose(1, 0, 2, 3)
+    V, O, C, K = len(lattice), len(other), len(L), coarse - 1
+    n, stat, hw = (np.zeros((V, O, C), dtype=np.int64), np.full((V, O, C), np.nan),
+                   np.full((V, O, C), np.nan))
+    cross = {k: np.full((O, C, K), np.nan) for k in ("lo", "hi", "value", "ci_lo", "ci_hi")}
+    cross["direction"] = np.zeros((O, C, K), dtype=np.int32)
+    line_done, n_cross, lines = np.zeros((O, C), np.uint8), np.zeros((O, C), np.int32), {}
+    for io in range(O):
+        for ic in range(C):
+            n[:, io, ic], stat[:, io, ic], hw[:, io, ic], cr, fin = _search_line(
+                x_all[:, io, ic], f_all[:, io, ic], lattice, spec, rounds)
+            line_done[io, ic], n_cross[io, ic], lines[(io, ic)] = fin, len(cr), cr
+            for k, c in enumerate(cr):
+                for name in cross:
+                    cross[name][io, ic, k] = c[name]
+    if along == "alpha_D":
+        n, stat, hw = (a.transpose(1, 0, 2) for a in (n, stat, hw))
+    done = np.arange(Smax)[None, None, None, :] < n[..., None]
+    alpha, alpha_D = (lattice, other) if along == "alpha" else (other, lattice)
+    kn = tuple(m[k].shape[4] if k in m else 0 for k in KINDS)
+    ds, enc = scan2_dataset(alpha, alpha_D, L, m, done, N, seed, "rfhm", threshold, 200, {},
+                            config=search_config_text(along, lattice, other, L, samples, kn,
+                                                      spec, N, seed, threshold))
+    _add_search(ds, enc, along, spec, n, stat, hw, cross, line_done, n_cross)
     ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
-    return path
+    return lines
+
+
+def _add_search(ds, enc, along, spec, n, stat, hw, cross, line_done, n_cross):
+    """The search attributes, dimension and variables of the contract, added to ds / enc."""
+    line = ("alpha_D", "L") if along == "alpha" else ("alpha", "L")
+    K = cross["lo"].shape[2]
+    ds.coords["crossing"] = ("crossing", np.arange(K, dtype=np.int32),
+                             {"long_name": "crossing of the line (sorted by crossing_lo)"})
+    grid = ("alpha", "alpha_D", "L")
+    ds["search_samples"] = (grid, n.astype(np.int32), {"long_name": "samples requested"})
+    ds["statistic"] = (grid, stat, {"long_name": f"{spec['statistic']} of {spec['observable']}"})
+    ds["statistic_halfwidth"] = (grid, hw, {"long_name": "1.96 standard errors"})
+    ds["line_done"] = (line, line_done, {"long_name": "1 when the line's search is finished"})
+    ds["n_crossings"] = (line, n_cross, {"long_name": "crossings located"})
+    for name in ("lo", "hi", "value", "ci_lo", "ci_hi", "direction"):
+        ds[f"crossing_{name}"] = ((*line, "crossing"), cross[name],
+                                  {"long_name": f"crossing {name}"})
+        enc[f"crossing_{name}"] = {"_FillValue": np.nan}
+    enc["crossing_direction"] = {"_FillValue": np.int32(0)}  # 0: no crossing (fill)
+    for name in ("statistic", "statistic_halfwidth"):
+        enc[name] = {"_FillValue": np.nan}
+    for name in ("search_samples", "line_done", "n_crossings", "crossing"):
+        enc[name] = {"_FillValue": None}
+    ds.attrs.update({"search_along": along, "search_observable": spec["observable"],
+                     "search_statistic": spec["statistic"],
+                     "search_level": np.float64(spec["level"]),
+                     "search_tolerance": np.float64(spec["tolerance"]),
+                     "search_coarse": np.int64(spec["coarse"]),
+                     "search_max_samples": np.int64(spec["max_samples"])})
