@@ -22,8 +22,9 @@ def _note(msg):
 
 def _load(paths):
     sc = scanmod.load_scans(paths)
-    if not sc.complete:
-        _note(sc.completion_line())
+    if not sc.complete:  # a search file: its lines, not its lattice, say how far it is
+        searches = search.open_searches(_split_search(paths)[0])
+        _note(searches[0].completion_line() if searches else sc.completion_line())
     if sc.samples_done == 0:
         raise HopscanError(f"{', '.join(paths)}: no sample is done yet, nothing to plot")
     return sc

@@ -22,7 +22,7 @@ import numpy as np
 from .errors import HopscanError
 from .reader import (attr_int, attr_str, check_path, line_axes, open_scan, search_along,
                      _h5file)
-from .scan import L_label, parse_config_yaml
+from .scan import L_label, observable_name, parse_config_yaml
 
 CROSSING_KEYS = ("direction", "lo", "hi", "value", "ci_lo", "ci_hi")
 D_KEYS = ("D_lo", "D_hi", "D_value", "D_ci_lo", "D_ci_hi")
@@ -87,12 +87,17 @@ class SearchFile:
 
     def completion_line(self):
         d, t = self.lines_done, self.lines_total
+        if d == t:
+            return f"{self.path}: {d}/{t} search lines finished (complete)"
         return (f"{self.path}: {d}/{t} search lines finished ({100.0 * d / t if t else 0:.0f}%, "
                 "partial: the crossings of the others may still move)")
 
     def label(self):
-        """'mean of m_test = 0.9 along alpha' (plain text)."""
-        return f"{self.statistic} of {self.observable} = {self.level:g} along {self.along}"
+        """'mean m_test = 0.9', 'frac_test = 0.5', 'min m_test = 0.9' (plain text)."""
+        m = observable_name(self.observable, "m")
+        what = {"mean": f"mean {m}", "frac_retrieved": observable_name(self.observable, "frac"),
+                "min_sample_mean": f"min {m}"}.get(self.statistic, f"{self.statistic} {m}")
+        return f"{what} = {self.level:g}"
 
     def describe(self):
         """Lines added to `info` for a search file."""

@@ -322,8 +322,9 @@ def _add_search(ds, enc, along, spec, n, stat, hw, cross, line_done, n_cross):
     enc["crossing_direction"] = {"_FillValue": np.int32(0)}  # 0: no crossing (fill)
     for name in ("statistic", "statistic_halfwidth"):
         enc[name] = {"_FillValue": np.nan}
-    for name in ("search_samples", "line_done", "n_crossings", "crossing"):
-        enc[name] = {"_FillValue": None}
+    for name in ("search_samples", "line_done", "n_crossings"):  # fill 0, as hopscan writes
+        enc[name] = {"_FillValue": ds[name].dtype.type(0)}
+    enc["crossing"] = {"_FillValue": None}
     ds.attrs.update({"search_along": along, "search_observable": spec["observable"],
                      "search_statistic": spec["statistic"],
                      "search_level": np.float64(spec["level"]),
