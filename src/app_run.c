@@ -9,6 +9,7 @@
 #include "hopscan/probes.h"
 #include "hopscan/progress.h"
 #include "hopscan/scheduler.h"
+#include "hopscan/search.h"
 #include "hopscan/signals.h"
 #include "hopscan/task.h"
 #include "hopscan/util.h"
@@ -27,12 +28,17 @@ typedef struct run_scan {
   double mem_per_rank; /* what auto may use for J */
   task_result_t *held;
   int64_t n_held, cap_held;
+  /* search files: the search (rank 0, the master) and its report; NULL elsewhere */
+  search_t *search;
+  search_report_t *report;
+  bool searching;
 } run_scan_t;
 
 static int run_scan_run(void *ctx, int64_t id, MPI_Comm group, bool is_leader, task_stop_fn stop,
                         void *stop_ctx, err_t *e) {
   run_scan_t *s = ctx;
-  task_t t = {.point = id / s->c->samples, .sample = id % s->c->samples};
+  const int64_t S = config_samples_dim(s->c);
+  task_t t = {.point = id / S, .sample = id % S};
   if (is_leader && s->n_held == s->cap_held) {
     int64_t cap = s->cap_held ? 2 * s->cap_held : 16;
     task_result_t *h = realloc(s->held, (size_t)cap * sizeof *h);
@@ -65,10 +71,28 @@ static void run_scan_drop(run_scan_t *s) {
   s->n_held = 0;
 }
 
+/* The search's digest of the task this leader just finished (scheduler_ops_t.digest). */
+static void run_scan_digest(void *ctx, int64_t id, double *out) {
+  run_scan_t *s = ctx;
+  const int64_t S = config_samples_dim(s->c);
+  for (int64_t i = s->n_held - 1; i >= 0; i--)
+    if (s->held[i].task.point * S + s->held[i].task.sample == id) {
+      search_digest_t d = search_digest(s->c, &s->held[i]);
+      out[0] = d.mean;
+      out[1] = d.frac;
+      return;
+    }
+}
+
 static int run_scan_epoch(void *ctx, err_t *e) {
   run_scan_t *s = ctx;
   int rc = output_write_epoch(s->out, s->held, s->n_held, e);
   run_scan_drop(s);
+  if (!rc && s->searching) {
+    if (s->search)
+      search_report_fill(s->search, s->report);
+    rc = output_write_search(s->out, s->search ? s->report : NULL, e);
+  }
   if (rc)
     err_push(e, __FILE__, __LINE__, __func__);
   return rc;
@@ -188,7 +212,7 @@ static int run_task_list(const config_t *c, int64_t g, const uint8_t *done, int6
   int64_t k = 0;
   for (int64_t i = 0; i < n_all; i++)
     if (!done[i])
-      cost[k++] = (run_cost_t){flops[i / c->samples], i};
+      cost[k++] = (run_cost_t){flops[i / config_samples_dim(c)], i};
   free(flops);
   qsort(cost, (size_t)n, sizeof *cost, run_cost_cmp);
   rc = util_alloc((void **)tasks, (size_t)(n > 0 ? n : 1), sizeof **tasks, "task list", e);
@@ -212,6 +236,9 @@ typedef struct run_state {
   uint8_t *done;
   int64_t *tasks, n_tasks, n_all, n_done;
   run_scan_t scan;
+  search_t search; /* rank 0 of a search */
+  search_report_t report;
+  scheduler_source_t src;
   progress_t prog;
   progress_t *p; /* rank 0's reporter */
   scheduler_stats_t st;
@@ -249,6 +276,77 @@ static int run_setup(run_state_t *s, MPI_Comm comm, err_t *e) {
   return 0;
 }
 
+/* ---- search: the source of the master's tasks --------------------------------------------------
+ */
+
+static int64_t run_src_next(void *ctx) {
+  return search_next(ctx);
+}
+static int run_src_done(void *ctx, int64_t id, const double *digest, err_t *e) {
+  search_digest_t d = {.mean = digest[0], .frac = digest[1]};
+  search_record(ctx, id, &d);
+  return search_advance(ctx, e);
+}
+static bool run_src_finished(void *ctx) {
+  return search_finished(ctx);
+}
+static int64_t run_src_total(void *ctx) {
+  return ((search_t *)ctx)->requested;
+}
+
+/* Rank 0 records the done tasks of the file (their observable's overlaps) and replays the
+ * search's decisions from them. */
+static int run_search_replay(run_state_t *s, int64_t *ids, int64_t n, float *m, err_t *e) {
+  const config_t *c = &s->c;
+  int64_t np = c->probes[c->search.observable];
+  CHECK(e, search_init(&s->search, c, e));
+  for (int64_t i = 0; i < n; i++) {
+    search_digest_t d = search_digest_of(c, m + i * np, np);
+    search_record(&s->search, ids[i], &d);
+  }
+  CHECK(e, search_advance(&s->search, e));
+  CHECK(e, search_report_init(&s->report, c, e));
+  s->n_done = s->search.recorded;
+  s->n_all = s->search.requested;
+  return 0;
+}
+
+/* A search: every rank takes part in reading the done tasks' overlaps (rank 0 reads them all),
+ * rank 0 sets up the search as the scheduler's task source. */
+static int run_search_open(run_state_t *s, MPI_Comm comm, err_t *e) {
+  const config_t *c = &s->c;
+  bool master = s->rank == 0;
+  int64_t n = 0, np = c->probes[c->search.observable], *ids = NULL;
+  float *m = NULL;
+  for (int64_t i = 0; master && i < s->n_all; i++)
+    n += s->done[i];
+  int rc = util_alloc((void **)&ids, (size_t)(n ? n : 1), sizeof *ids, "done tasks", e);
+  if (!rc)
+    rc = util_alloc((void **)&m, (size_t)(n ? n : 1) * (size_t)np, sizeof *m, "overlaps", e);
+  TRY(e, rc, agree_status(comm, rc, e, NULL), done);
+  for (int64_t i = 0, k = 0; master && i < s->n_all; i++)
+    if (s->done[i])
+      ids[k++] = i;
+  TRY(e, rc, output_read_m(s->out, c->search.observable, ids, n, m, e), done);
+  if (master)
+    rc = run_search_replay(s, ids, n, m, e);
+  TRY(e, rc, agree_status(comm, rc, e, NULL), done);
+  s->scan.searching = true;
+  if (master) {
+    s->scan.search = &s->search;
+    s->scan.report = &s->report;
+    s->src = (scheduler_source_t){.next = run_src_next,
+                                  .done = run_src_done,
+                                  .finished = run_src_finished,
+                                  .total = run_src_total,
+                                  .ctx = &s->search};
+  }
+done:
+  free(m);
+  free(ids);
+  return rc;
+}
+
 /* The file (created or reopened for resume, collective), its done flags and the task list. */
 static int run_open(run_state_t *s, MPI_Comm comm, err_t *e) {
   bool same = true;
@@ -257,12 +355,14 @@ static int run_open(run_state_t *s, MPI_Comm comm, err_t *e) {
   if (rc && !same) /* some ranks hold an open file, others not: no clean way back */
     agree_abort(comm, rc, e);
   CHECK(e, rc);
-  s->n_all = config_points(&s->c) * s->c.samples;
+  s->n_all = config_points(&s->c) * config_samples_dim(&s->c);
   CHECK(e, util_alloc((void **)&s->done, (size_t)s->n_all, 1, "done flags", e));
   rc = output_read_done(s->out, s->done, e);
   CHECK(e, agree_status(comm, rc, e, NULL));
   for (int64_t i = 0; i < s->n_all; i++)
     s->n_done += s->done[i] ? 1 : 0;
+  if (s->c.search.along != SEARCH_NONE)
+    return run_search_open(s, comm, e);
   rc = 0;
   if (s->rank == 0 || s->size == 1)
     rc = run_task_list(&s->c, s->g, s->done, s->n_all, &s->tasks, &s->n_tasks, e);
@@ -331,6 +431,10 @@ static void run_free(run_state_t *s) {
   free(s->scan.held);
   free(s->tasks);
   free(s->done);
+  if (s->scan.search) {
+    search_free(&s->search);
+    search_report_free(&s->report);
+  }
   free(s->out_path);
   config_free(&s->c);
 }
@@ -358,6 +462,10 @@ int app_run(const cli_args_t *a, MPI_Comm comm, err_t *e) {
                              .epoch = run_scan_epoch,
                              .ctx = &s.scan,
                              .stop_signal = signals_stop_signal};
+      if (s.scan.searching) {
+        ops.digest = run_scan_digest;
+        ops.source = s.scan.search ? &s.src : NULL;
+      }
       rc = scheduler_run(comm, s.group, s.tasks, s.n_tasks, s.c.checkpoint_every_seconds, &ops, s.p,
                          &s.st, e);
       run_scan_drop(&s.scan);

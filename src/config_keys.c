@@ -8,6 +8,10 @@ static const char *const model_choices[] = {"rfhm", "hopfield", NULL};
 static const char *const coef_choices[] = {"pm1", "gaussian", NULL};
 static const char *const order_choices[] = {"random", "cyclic", NULL};
 static const char *const engine_choices[] = {"auto", "couplings", "overlaps", NULL};
+static const char *const along_choices[] = {"none", "alpha", "alpha_D", NULL};
+static const char *const observable_choices[] = {"train", "test", "feature", NULL};
+static const char *const statistic_choices[] = {"mean", "frac_retrieved", "min_sample_mean", NULL};
+static const char *const bool_choices[] = {"false", "true", NULL};
 
 #define OFF(f) offsetof(config_t, f)
 
@@ -214,6 +218,96 @@ const key_def config_keys[CONFIG_N_KEYS] = {
      .type_text = "auto or bytes",
      .range_text = "> 0, suffix K/M/G/T",
      .help = "memory per rank for the automatic group size; auto: Slurm or /proc/meminfo"},
+    {.name = "search.along",
+     .type = KT_ENUM,
+     .flags = K_SEARCH,
+     .def = "none",
+     .choices = along_choices,
+     .off = OFF(search.along),
+     .type_text = "none, alpha or alpha_D",
+     .range_text = "",
+     .help = "transition search along this axis (its key is then absent: the search makes its "
+             "values); none: a grid scan"},
+    {.name = "search.range",
+     .type = KT_AXIS,
+     .flags = K_SEARCH | K_REQUIRED,
+     .off = OFF(search.range),
+     .off_n = OFF(search.n_range),
+     .type_text = "[lo, hi]",
+     .default_text = "required (search)",
+     .range_text = "0 < lo < hi",
+     .help = "range of the searched axis, searched in log space"},
+    {.name = "search.observable",
+     .type = KT_ENUM,
+     .flags = K_SEARCH,
+     .def = "test",
+     .choices = observable_choices,
+     .off = OFF(search.observable),
+     .type_text = "train, test or feature",
+     .range_text = "its probes >= 1",
+     .help = "probe kind whose overlaps decide"},
+    {.name = "search.statistic",
+     .type = KT_ENUM,
+     .flags = K_SEARCH,
+     .def = "mean",
+     .choices = statistic_choices,
+     .off = OFF(search.statistic),
+     .type_text = "mean, frac_retrieved or min_sample_mean",
+     .range_text = "",
+     .help = "per point: mean overlap, fraction of probes retrieved, or the smallest per-sample "
+             "mean (above the level = every sample above: D_gen)"},
+    {.name = "search.level",
+     .type = KT_NUM,
+     .flags = K_SEARCH,
+     .def = "0.9",
+     .dmin = -1,
+     .dmax = 1,
+     .off = OFF(search.level),
+     .type_text = "number",
+     .range_text = "[-1, 1]",
+     .help = "the level the statistic crosses at a transition"},
+    {.name = "search.tolerance",
+     .type = KT_NUM,
+     .flags = K_SEARCH,
+     .def = "0.02",
+     .dmin = 0,
+     .dmax = 1,
+     .dmin_open = true,
+     .off = OFF(search.tolerance),
+     .type_text = "number",
+     .range_text = "(0, 1]",
+     .help = "final bracket width in log10 units (the lattice spacing is half of it)"},
+    {.name = "search.coarse",
+     .type = KT_INT,
+     .flags = K_SEARCH,
+     .def = "8",
+     .imin = 2,
+     .imax = 4096,
+     .off = OFF(search.coarse),
+     .type_text = "integer",
+     .range_text = "2 .. 4096",
+     .help = "log-spaced points of the first pass over the range"},
+    {.name = "search.max_samples",
+     .type = KT_AUTO_INT,
+     .flags = K_SEARCH,
+     .def = "auto",
+     .imin = 1,
+     .imax = CONFIG_I31,
+     .off = OFF(search.max_samples),
+     .type_text = "auto or integer",
+     .range_text = ">= samples",
+     .help = "samples at a point whose confidence interval straddles the level; auto: 2 * "
+             "samples (min_sample_mean: samples, no top-ups)"},
+    {.name = "search.odd",
+     .type = KT_ENUM,
+     .flags = K_SEARCH,
+     .def = "false",
+     .choices = bool_choices,
+     .off = OFF(search.odd),
+     .type_text = "false or true",
+     .range_text = "",
+     .help = "true: the searched integer (P or D) takes odd values only (dense examples without "
+             "ties)"},
 };
 _Static_assert(sizeof config_keys / sizeof config_keys[0] == CONFIG_N_KEYS,
                "CONFIG_N_KEYS must equal the number of entries in config_keys[]");
@@ -221,6 +315,13 @@ _Static_assert(sizeof(model_kind) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(coef_kind) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(engine_kind) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(order_kind) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(search_axis) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(search_stat) == sizeof(int), "enums are stored as int");
+
+bool config_key_searched(const key_def *k, const config_t *c) {
+  return (c->search.along == SEARCH_ALPHA && k->off == OFF(alpha)) ||
+         (c->search.along == SEARCH_ALPHA_D && k->off == OFF(alpha_D));
+}
 
 int config_key_index(const char *name) {
   for (int k = 0; k < CONFIG_N_KEYS; k++)
@@ -232,6 +333,10 @@ int config_key_index(const char *name) {
 bool config_key_used(const key_def *k, const config_t *c) {
   if ((k->flags & K_MIXTURE) && c->n_mixture_sizes == 0)
     return false; /* absent means none; configs without mixtures dump as before */
+  if ((k->flags & K_SEARCH) && c->search.along == SEARCH_NONE)
+    return false; /* grid scans dump as before */
+  if (config_key_searched(k, c))
+    return false; /* the search makes the searched axis' values */
   return !(!model_defs[c->model].features && (k->flags & K_RFHM_ONLY));
 }
 

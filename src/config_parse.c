@@ -557,6 +557,61 @@ static int walk_mapping(ctx_t *x, const yaml_node_t *map, const char *prefix) {
   return 0;
 }
 
+/* The searched axis is made by the search, and search keys need search.along. */
+static int check_search_presence(ctx_t *x, const key_def *d, const slot_t *sl) {
+  const config_t *c = x->c;
+  if (sl->present && config_key_searched(d, c))
+    return fail(x, sl->key_pos, d->name,
+                "not used with search.along: %s (the search makes its values from search.range; "
+                "remove this key)",
+                d->name);
+  if (sl->present && (d->flags & K_SEARCH) && c->search.along == SEARCH_NONE &&
+      strcmp(d->name, "search.along") != 0)
+    return fail(x, sl->key_pos, d->name,
+                "given without search.along (say which axis to search: alpha or alpha_D)");
+  return 0;
+}
+
+static pos_t value_pos_or(const ctx_t *x, const char *name, pos_t fallback);
+
+/* Search: the range, the sample slots, the observable, and the lattice of the searched axis. */
+static int prepare_search(ctx_t *x) {
+  config_t *c = x->c;
+  if (c->search.along == SEARCH_NONE)
+    return 0;
+  const char *rk = "search.range";
+  pos_t rp = value_pos_or(x, rk, x->root_pos);
+  if (c->search.n_range != 2 || !(c->search.range[0] < c->search.range[1]))
+    return fail(x, rp, rk, "expected [lo, hi] with 0 < lo < hi (%lld value(s) given)",
+                (long long)c->search.n_range);
+  int ob = c->search.observable;
+  if (c->probes[ob] < 1)
+    return fail(x, value_pos_or(x, "search.observable", x->root_pos), "search.observable",
+                "%s has no probes (set probes.%s >= 1)", c->kinds[ob].name, c->kinds[ob].name);
+  int64_t ms = c->search.max_samples;
+  if (ms > 0 &&
+      (ms < c->samples || (c->search.statistic == STAT_MIN_SAMPLE_MEAN && ms != c->samples)))
+    return fail(x, value_pos_or(x, "search.max_samples", x->root_pos), "search.max_samples",
+                "%lld: must be >= samples = %lld (min_sample_mean: equal to it, since every "
+                "sample is part of its definition)",
+                (long long)ms, (long long)c->samples);
+  char msg[256];
+  double *v = NULL;
+  int64_t n = 0;
+  if (config_search_lattice(c, &v, &n, msg, sizeof msg) != 0)
+    return fail(x, rp, rk, "%s", msg);
+  if (c->search.along == SEARCH_ALPHA) {
+    free(c->alpha);
+    c->alpha = v;
+    c->n_alpha = n;
+  } else {
+    free(c->alpha_D);
+    c->alpha_D = v;
+    c->n_alpha_D = n;
+  }
+  return 0;
+}
+
 /* Model-dependent presence rules, required keys, and defaults for the rest. */
 static int fill_defaults(ctx_t *x) {
   config_t *c = x->c;
@@ -582,9 +637,12 @@ static int fill_defaults(ctx_t *x) {
     if (hop && (d->flags & K_ZERO_HOPFIELD) && sl->present && *FIELD(c, d->off, int64_t) != 0)
       return fail(x, sl->val_pos, d->name, "must be 0 for model %s (it has no features)",
                   model_defs[c->model].name);
+    CHECK(x->e, check_search_presence(x, d, sl));
     if (sl->present)
       continue;
-    bool required = (d->flags & K_REQUIRED) && !(hop && (d->flags & K_RFHM_ONLY));
+    bool required = (d->flags & K_REQUIRED) && !(hop && (d->flags & K_RFHM_ONLY)) &&
+                    !config_key_searched(d, c) &&
+                    !((d->flags & K_SEARCH) && c->search.along == SEARCH_NONE);
     if (required) {
       if (first_missing < 0)
         first_missing = k;
@@ -621,7 +679,9 @@ static int fill_defaults(ctx_t *x) {
 /* Position of element i of a list key (its element node, else the value, else the root). */
 static pos_t elem_pos(const ctx_t *x, const char *name, int64_t i) {
   const slot_t *sl = &x->slot[config_key_index(name)];
-  if (sl->elem_pos)
+  if (config_key_searched(&config_keys[config_key_index(name)], x->c))
+    sl = &x->slot[config_key_index("search.range")]; /* the search made these values */
+  if (sl->elem_pos && !config_key_searched(&config_keys[config_key_index(name)], x->c))
     return sl->elem_pos[i];
   if (sl->present)
     return sl->val_pos;
@@ -812,6 +872,7 @@ int config_load_string(config_t *c, const char *text, size_t len, const char *na
   TRY(e, rc, walk_mapping(&x, root, ""), out);
   TRY(e, rc, fill_defaults(&x), out);
   config_derive_kinds(c);
+  TRY(e, rc, prepare_search(&x), out);
   TRY(e, rc, validate(&x), out);
   c->path = strdup(name);
   if (!c->path)

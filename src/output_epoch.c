@@ -61,7 +61,7 @@ static int output_open_parallel(output_t *o, err_t *e) {
 static int output_open_vars(output_t *o, err_t *e) {
   for (int v = 0; v < o->schema.nvars; v++) {
     output_role_t role = o->schema.var[v].def->role;
-    if (role == ROLE_RESULT || role == ROLE_DONE || role == ROLE_SUMMARY)
+    if (role == ROLE_RESULT || role == ROLE_DONE || role == ROLE_SUMMARY || role == ROLE_SEARCH)
       CHECK(e, output_open_var(o, v, e));
   }
   o->dxpl = H5Pcreate(H5P_DATASET_XFER);
@@ -198,7 +198,7 @@ static int output_handle_init(output_t *o, const char *path, const config_t *c, 
   o->A = c->n_alpha;
   o->B = c->n_alpha_D;
   o->C = c->n_L;
-  o->S = c->samples;
+  o->S = config_samples_dim(c);
   o->threshold = c->retrieval_threshold;
   o->points = config_points(c);
   if (!path || !path[0])

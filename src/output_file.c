@@ -323,6 +323,8 @@ static int output_root_attrs(hid_t f, const config_t *c, int nranks, const char 
   if (!rc)
     rc = output_put_str(f, "created_utc", utc, path, e);
   free(yaml);
+  if (!rc && c->search.along != SEARCH_NONE)
+    rc = output_search_attrs(f, c, path, e);
   if (!rc)
     rc = output_provenance(f, nranks, path, e);
   return rc;

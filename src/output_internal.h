@@ -4,6 +4,7 @@
  *   output_file.c    directory check, lock, creation under a temporary name, resume check
  *   output_epoch.c   handle, parallel open, collective transfers, epochs, close
  *   output_summary.c summaries over the done samples
+ *   output_search.c  search files: root attributes, the search's variables, overlaps for resume
  *   output_status.c  `hopscan status`
  *   output_schema.c  the variable table (include/hopscan/output_schema.h) */
 #ifndef HOPSCAN_OUTPUT_INTERNAL_H
@@ -86,6 +87,11 @@ int output_prepare(output_t *o, const config_t *c, bool overwrite, int *resumed,
 int output_xfer(output_t *o, bool write, int v, int lead, const int64_t *units, int64_t count,
                 void *buf, err_t *e);
 int output_flush(output_t *o, err_t *e);
+
+/* ---- output_search.c ---- */
+
+/* The search's root attributes (search files). Rank-local (creation, rank 0). */
+int output_search_attrs(hid_t f, const config_t *c, const char *path, err_t *e);
 
 /* ---- output_summary.c ---- */
 

@@ -53,10 +53,63 @@ static bool has_components(const probe_kind_t *k) {
   return k->components;
 }
 
+/* ---- the search report's accessors ------------------------------------------------------------
+ */
+
+static const void *rep_samples(const search_report_t *r) {
+  return r->samples;
+}
+static const void *rep_stat(const search_report_t *r) {
+  return r->stat;
+}
+static const void *rep_halfwidth(const search_report_t *r) {
+  return r->halfwidth;
+}
+static const void *rep_line_done(const search_report_t *r) {
+  return r->line_done;
+}
+static const void *rep_n_crossings(const search_report_t *r) {
+  return r->n_crossings;
+}
+static const void *rep_lo(const search_report_t *r) {
+  return r->lo;
+}
+static const void *rep_hi(const search_report_t *r) {
+  return r->hi;
+}
+static const void *rep_value(const search_report_t *r) {
+  return r->value;
+}
+static const void *rep_ci_lo(const search_report_t *r) {
+  return r->ci_lo;
+}
+static const void *rep_ci_hi(const search_report_t *r) {
+  return r->ci_hi;
+}
+static const void *rep_direction(const search_report_t *r) {
+  return r->direction;
+}
+
 /* ---- the table ------------------------------------------------------------------------------ */
 
 #define GRID DIM_ALPHA, DIM_ALPHA_D, DIM_L
 #define SAMPLES GRID, DIM_SAMPLE
+#define LINE DIM_LINE1, DIM_LINE2
+#define SEARCH_GRID(n, t, f, ln, acc)                                                              \
+  {                                                                                                \
+    .name = n, .type = t, .rank = 3, .dims = {GRID}, .role = ROLE_SEARCH, .search = true,          \
+    .has_fill = true, .fill = f, .long_name = ln, .report = acc                                    \
+  }
+#define SEARCH_LINE(n, t, f, ln, acc)                                                              \
+  {                                                                                                \
+    .name = n, .type = t, .rank = 2, .dims = {LINE}, .role = ROLE_SEARCH, .search = true,          \
+    .has_fill = true, .fill = f, .long_name = ln, .report = acc                                    \
+  }
+#define SEARCH_CROSS(n, t, f, ln, acc)                                                             \
+  {                                                                                                \
+    .name = n, .type = t, .rank = 3, .dims = {LINE, DIM_CROSSING}, .role = ROLE_SEARCH,            \
+    .search = true, .has_fill = true, .fill = f, .long_name = ln, .report = acc                    \
+  }
 
 /* clang-format off */
 const output_var_def_t output_var_defs[] = {
@@ -109,6 +162,34 @@ const output_var_def_t output_var_defs[] = {
    .source = "m_%s",
    .long_name = "fraction of the %s probes of done samples with m > retrieval_threshold",
    .units = "1"},
+  /* transition search (search files only; docs/output.md "Search files") */
+  {.name = "crossing", .type = OUT_I32, .rank = 1, .dims = {DIM_CROSSING}, .role = ROLE_AXIS,
+   .search = true, .long_name = "index of a located crossing of a search line",
+   .values = values_index},
+  SEARCH_GRID("search_samples", OUT_I32, 0,
+              "samples the search requested at the point (0: not evaluated)", rep_samples),
+  SEARCH_GRID("statistic", OUT_F64, NAN,
+              "the search statistic over the point's requested samples, once all are done",
+              rep_stat),
+  SEARCH_GRID("statistic_halfwidth", OUT_F64, NAN,
+              "1.96 standard errors of statistic (0 for min_sample_mean; NaN below 2 samples)",
+              rep_halfwidth),
+  SEARCH_LINE("line_done", OUT_U8, 0, "1 once the line's search is finished", rep_line_done),
+  SEARCH_LINE("n_crossings", OUT_I32, 0, "crossings of the level located on the line",
+              rep_n_crossings),
+  SEARCH_CROSS("crossing_lo", OUT_F64, NAN,
+               "lower end of the crossing's final bracket (the searched axis)", rep_lo),
+  SEARCH_CROSS("crossing_hi", OUT_F64, NAN,
+               "upper end of the crossing's final bracket (the searched axis)", rep_hi),
+  SEARCH_CROSS("crossing_value", OUT_F64, NAN,
+               "crossing of the level, log-linear between the bracket's statistics", rep_value),
+  SEARCH_CROSS("crossing_ci_lo", OUT_F64, NAN,
+               "lower end of the crossing's confidence interval", rep_ci_lo),
+  SEARCH_CROSS("crossing_ci_hi", OUT_F64, NAN,
+               "upper end of the crossing's confidence interval", rep_ci_hi),
+  SEARCH_CROSS("crossing_direction", OUT_I32, 0,
+               "+1: the statistic rises through the level along the axis; -1: it falls",
+               rep_direction),
 };
 /* clang-format on */
 const int output_n_var_defs = (int)(sizeof output_var_defs / sizeof output_var_defs[0]);
@@ -128,13 +209,18 @@ static const output_var_def_t *probe_axis_def(void) {
 
 /* Length and name of dimension dim (for probe kind `kind`). */
 static int64_t dim_info(const config_t *c, output_dim_t dim, int kind, char *name, size_t len) {
-  static const char *const names[] = {"alpha", "alpha_D", "L", "sample"};
+  static const char *const names[] = {"alpha", "alpha_D", "L", "sample", "", "crossing"};
   if (dim == DIM_PROBE) {
     output_var_name(probe_axis_def(), c->kinds[kind].name, name, len);
     return c->probes[kind];
   }
+  if (dim == DIM_LINE1) /* the first axis not searched */
+    dim = c->search.along == SEARCH_ALPHA ? DIM_ALPHA_D : DIM_ALPHA;
+  if (dim == DIM_LINE2)
+    dim = DIM_L;
   snprintf(name, len, "%s", names[dim]);
-  const int64_t n[] = {c->n_alpha, c->n_alpha_D, c->n_L, c->samples};
+  const int64_t n[] = {c->n_alpha, c->n_alpha_D,        c->n_L, config_samples_dim(c),
+                       0,          c->search.coarse - 1};
   return n[dim];
 }
 
@@ -169,6 +255,8 @@ int output_schema_build(const config_t *c, output_schema_t *s) {
     for (int k = 0; k < (d->per_kind ? c->n_kinds : 1); k++) {
       if (d->per_kind && (c->probes[k] <= 0 || (d->applies && !d->applies(&c->kinds[k]))))
         continue; /* a kind with no probes has no variables */
+      if (d->search && c->search.along == SEARCH_NONE)
+        continue;
       if (add_var(c, d, k, s) != 0)
         return -1;
     }
@@ -220,7 +308,7 @@ static void json_str(FILE *f, const char *s) {
 }
 
 void output_schema_print_json(const output_schema_t *s, FILE *f) {
-  static const char *const roles[] = {"axis", "aux", "result", "done", "summary"};
+  static const char *const roles[] = {"axis", "aux", "result", "done", "summary", "search"};
   fprintf(f, "[\n");
   for (int i = 0; i < s->nvars; i++) {
     const output_var_t *v = &s->var[i];

@@ -83,7 +83,7 @@ static int output_status_meta(hid_t f, const char *path, output_status_t *st, co
   st->A = c->n_alpha;
   st->B = c->n_alpha_D;
   st->C = c->n_L;
-  st->S = c->samples;
+  st->S = config_samples_dim(c);
   st->total = st->A * st->B * st->C * st->S;
   CHECK(e, util_calloc((void **)&st->alpha_D, (size_t)st->B, sizeof *st->alpha_D, "status", e));
   CHECK(e, util_calloc((void **)&st->L, (size_t)st->C, sizeof *st->L, "status", e));

@@ -89,10 +89,12 @@ static void sched_wait(MPI_Request *req) {
 enum { TAG_REQUEST = 101, TAG_ORDER = 102, TAG_STOP = 103 };
 
 /* Request (leader -> master): {task id or -1, status of that task, ask, signal seen by the
- * leader}. ask = 1 asks for one order; each ask gets exactly one answer (an order on TAG_ORDER,
- * or the STOP on TAG_STOP), and a leader has at most one ask open. */
+ * leader, the finished task's digest (SCHEDULER_DIGEST_LEN doubles, bit-copied)}. ask = 1 asks
+ * for one order; each ask gets exactly one answer (an order on TAG_ORDER, or the STOP on
+ * TAG_STOP), and a leader has at most one ask open. */
 enum { REQ_NONE = 0, REQ_DONE = 1, REQ_ABANDONED = 2, REQ_BYE = 3 /* answer to STOP, the last */ };
-#define REQ_LEN 4
+#define REQ_HEAD 4
+#define REQ_LEN (REQ_HEAD + SCHEDULER_DIGEST_LEN)
 
 /* Order (master -> leader -> group): {kind, task id or signal}. STOP travels on TAG_STOP so that
  * a leader can see it (MPI_Iprobe) while a prefetched TASK waits on TAG_ORDER. */
@@ -126,10 +128,58 @@ static int sched_signal(const scheduler_ops_t *ops) {
   return ops->stop_signal ? ops->stop_signal(ops->stop_ctx) : 0;
 }
 
+/* The digest of a task this leader finished (zeros without ops->digest). */
+static void sched_digest(const scheduler_ops_t *ops, int64_t id, double *out) {
+  memset(out, 0, SCHEDULER_DIGEST_LEN * sizeof *out);
+  if (ops->digest)
+    ops->digest(ops->ctx, id, out);
+}
+
 static void sched_send_request(MPI_Comm comm, const scheduler_ops_t *ops, int64_t id,
                                int64_t status, bool ask) {
   int64_t msg[REQ_LEN] = {id, status, ask ? 1 : 0, sched_signal(ops)};
+  if (status == REQ_DONE) {
+    double d[SCHEDULER_DIGEST_LEN];
+    sched_digest(ops, id, d);
+    memcpy(msg + REQ_HEAD, d, sizeof d);
+  }
   MPI_Send(msg, REQ_LEN, MPI_INT64_T, 0, TAG_REQUEST, comm);
+}
+
+/* ---- the fixed task list as a source --------------------------------------------------------- */
+
+typedef struct sched_list {
+  const int64_t *tasks;
+  int64_t n, next;
+} sched_list_t;
+
+static int64_t sched_list_next(void *ctx) {
+  sched_list_t *l = ctx;
+  return l->next < l->n ? l->tasks[l->next++] : -1;
+}
+static int sched_list_done(void *ctx, int64_t id, const double *digest, err_t *e) {
+  (void)ctx, (void)id, (void)digest, (void)e;
+  return 0;
+}
+static bool sched_list_finished(void *ctx) {
+  sched_list_t *l = ctx;
+  return l->next == l->n;
+}
+
+/* A finished task reported to the source (rank 0), and the progress total it may have grown. */
+static int sched_source_done(const scheduler_source_t *src, progress_t *p, int64_t id,
+                             const double *digest, err_t *e) {
+  CHECK(e, src->done(src->ctx, id, digest, e));
+  if (p && src->total)
+    p->total = src->total(src->ctx);
+  return 0;
+}
+
+/* Nothing in flight, nothing to hand out, and yet not finished: the source is stuck. */
+static int sched_stalled(err_t *e) {
+  return ERR(e, ERR_RUNTIME,
+             "internal error: the task source has nothing to hand out, nothing in "
+             "flight, and is not finished");
 }
 
 /* Leader's stop callback: a local signal, or a STOP from the master waiting to be received. */
@@ -174,13 +224,19 @@ static int sched_epoch(MPI_Comm comm, const scheduler_ops_t *ops, progress_t *p,
 /* ---- the three roles ------------------------------------------------------------------------- */
 
 /* K = 1: the one rank is master and worker. */
-static int sched_run_serial(MPI_Comm comm, MPI_Comm group, const int64_t *tasks, int64_t n_tasks,
+static int sched_run_serial(MPI_Comm comm, MPI_Comm group, const scheduler_source_t *src,
                             double every, const scheduler_ops_t *ops, progress_t *p,
                             scheduler_stats_t *st, err_t *e) {
   double t_epoch = sched_clock(ops);
   int64_t pending = 0;
   sched_leader_stop_t lstop = {comm, ops};
-  for (int64_t i = 0; i < n_tasks; i++) {
+  for (;;) {
+    int64_t id = src->next(src->ctx);
+    if (id < 0) {
+      if (!src->finished(src->ctx))
+        return sched_stalled(e);
+      break;
+    }
     int sig = sched_signal(ops);
     if (sig) {
       st->stopped = true;
@@ -192,7 +248,7 @@ static int sched_run_serial(MPI_Comm comm, MPI_Comm group, const int64_t *tasks,
       pending = 0;
       t_epoch = sched_clock(ops);
     }
-    int rc = ops->run(ops->ctx, tasks[i], group, true, sched_local_stop, &lstop, e);
+    int rc = ops->run(ops->ctx, id, group, true, sched_local_stop, &lstop, e);
     if (rc == ERR_STOPPED) {
       err_init(e);
       st->abandoned++;
@@ -202,6 +258,9 @@ static int sched_run_serial(MPI_Comm comm, MPI_Comm group, const int64_t *tasks,
     }
     if (rc)
       return rc;
+    double d[SCHEDULER_DIGEST_LEN];
+    sched_digest(ops, id, d);
+    CHECK(e, sched_source_done(src, p, id, d, e));
     st->completed++;
     pending++;
     if (p)
@@ -214,6 +273,7 @@ static int sched_run_serial(MPI_Comm comm, MPI_Comm group, const int64_t *tasks,
 typedef struct sched_master {
   MPI_Comm comm;
   const scheduler_ops_t *ops;
+  const scheduler_source_t *src;
   progress_t *p;
   scheduler_stats_t *st;
   sched_leader_t *leaders;
@@ -274,6 +334,11 @@ static int sched_master_receive(sched_master_t *m, err_t *e) {
       agree_abort(m->comm, rc, e);
     }
     if (req[1] == REQ_DONE) {
+      double d[SCHEDULER_DIGEST_LEN];
+      memcpy(d, req + REQ_HEAD, sizeof d);
+      int rc = sched_source_done(m->src, m->p, req[0], d, e);
+      if (rc)
+        agree_abort(m->comm, rc, e);
       L->inflight--;
       m->st->completed++;
       m->pending++;
@@ -307,14 +372,14 @@ static void sched_master_send_stop(sched_master_t *m) {
   }
 }
 
-static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks, double every,
+static int sched_run_master(MPI_Comm comm, const scheduler_source_t *src, double every,
                             const scheduler_ops_t *ops, progress_t *p, scheduler_stats_t *st,
                             err_t *e) {
-  sched_master_t m = {.comm = comm, .ops = ops, .p = p, .st = st};
+  sched_master_t m = {.comm = comm, .ops = ops, .src = src, .p = p, .st = st};
   sched_master_init(&m, e);
   sched_leader_t *leaders = m.leaders;
   int rc = 0;
-  int64_t next = 0;
+  int64_t held = -1; /* a task taken from the source and not handed out yet */
   bool flush_pending = false;
   double t_epoch = sched_clock(ops);
   long nap = NAP_MASTER_MIN_NS;
@@ -323,7 +388,14 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
     int64_t n_idle = 0;
     for (int64_t l = 0; l < m.n_leaders; l++)
       n_idle += !leaders[l].gone && leaders[l].inflight == 0 && leaders[l].ask;
-    bool complete = next == n_tasks && n_idle == m.n_leaders - m.n_gone;
+    if (held < 0)
+      held = src->next(src->ctx);
+    bool all_idle = n_idle == m.n_leaders - m.n_gone;
+    bool complete = held < 0 && all_idle && src->finished(src->ctx);
+    if (held < 0 && all_idle && !complete && !m.stop) {
+      rc = sched_stalled(e);
+      agree_abort(comm, rc, e);
+    }
     int sig = sched_signal(ops);
     if (!m.stop && sig && !complete) {
       m.stop = true;
@@ -356,11 +428,12 @@ static int sched_run_master(MPI_Comm comm, const int64_t *tasks, int64_t n_tasks
         continue;
       }
       if (!flush_pending)
-        for (int64_t l = 0; l < m.n_leaders && next < n_tasks; l++)
+        for (int64_t l = 0; l < m.n_leaders && held >= 0; l++)
           if (leaders[l].ask) {
-            sched_send_order(comm, leaders[l].rank, ORDER_TASK, tasks[next++]);
+            sched_send_order(comm, leaders[l].rank, ORDER_TASK, held);
             leaders[l].ask = false;
             leaders[l].inflight++;
+            held = src->next(src->ctx);
           }
     }
     /* 2. Receive every request that has arrived; nap when there was none. */
@@ -456,11 +529,17 @@ int scheduler_run(MPI_Comm comm, MPI_Comm group, const int64_t *tasks, int64_t n
   MPI_Comm_size(comm, &size);
   MPI_Comm sched;
   MPI_Comm_dup(comm, &sched); /* private tag space for the protocol */
+  sched_list_t list = {.tasks = tasks, .n = n_tasks};
+  const scheduler_source_t list_src = {.next = sched_list_next,
+                                       .done = sched_list_done,
+                                       .finished = sched_list_finished,
+                                       .ctx = &list};
+  const scheduler_source_t *src = ops->source ? ops->source : &list_src;
   int rc;
   if (size == 1)
-    rc = sched_run_serial(sched, group, tasks, n_tasks, every_seconds, ops, progress, stats, e);
+    rc = sched_run_serial(sched, group, src, every_seconds, ops, progress, stats, e);
   else if (rank == 0)
-    rc = sched_run_master(sched, tasks, n_tasks, every_seconds, ops, progress, stats, e);
+    rc = sched_run_master(sched, src, every_seconds, ops, progress, stats, e);
   else
     rc = sched_run_worker(sched, group, ops, NULL, stats, e);
   /* An epoch failure is agreed inside sched_epoch, so rc is the same everywhere here. */

@@ -116,6 +116,29 @@ static const struct bad {
     {CORE "probes: {mixture: 3}\n", "5:19: probes.mixture", "expected a mapping"},
     {"model: hopfield\nN: 100\nalpha: [0.05]\nprobes: {train: 2, mixture: {sizes: [7]}}\n",
      "4:38: probes.mixture.sizes[0]", "exceeds P = 5"},
+/* search */
+#define SRCH "N: 100\nalpha_D: [0.1, 0.2]\nL: [1, 3]\n"
+    {CORE "search: {along: alpha, range: [0.1, 1]}\n", "2:1: alpha", "not used with search.along"},
+    {SRCH "search: {along: alpha}\n", "1:1: search.range", "missing required key"},
+    {SRCH "search: {level: 0.5}\n", "4:10: search.level", "given without search.along"},
+    {SRCH "search: {along: alpha, range: [1, 0.1]}\n", "4:31: search.range", "0 < lo < hi"},
+    {SRCH "search: {along: alpha, range: [0.1]}\n", "4:31: search.range", "[lo, hi]"},
+    {SRCH "search: {along: alpha, range: [0.100, 0.104]}\n", "4:31: search.range",
+     "only 1 distinct"},
+    {SRCH "search: {along: alpha, range: [0.1, 1], statistic: median}\n", "4:52: search.statistic",
+     "'median' is not one of"},
+    {SRCH "probes: {test: 0}\nsearch: {along: alpha, range: [0.1, 1]}\n", "1:1: search.observable",
+     "test has no probes"},
+    {SRCH "search: {along: alpha, range: [0.1, 1], max_samples: 3}\n", "4:54: search.max_samples",
+     "must be >= samples = 10"},
+    {SRCH "search: {along: alpha, range: [0.1, 1], statistic: min_sample_mean, max_samples: 20}\n",
+     "4:82: search.max_samples", "min_sample_mean"},
+    {SRCH "search: {along: alpha, range: [0.1, 1], tolerance: 0}\n", "4:52: search.tolerance",
+     "out of range"},
+    {"N: 100\nalpha: [0.5]\nL: [1]\nsearch: {along: alpha_D, range: [0.01, 0.2]}\n"
+     "probes: {feature: 4}\n",
+     "5:19: probes.feature", "exceeds D = 1"},
+#undef SRCH
     /* documents */
     {"", "1:1: empty config", NULL},
     {"# only a comment\n", "1:1: empty config", NULL},

@@ -17,6 +17,23 @@
 typedef enum { ORDER_RANDOM = 0, ORDER_CYCLIC = 1 } order_kind;
 typedef enum { ENGINE_AUTO = 0, ENGINE_COUPLINGS = 1, ENGINE_OVERLAPS = 2 } engine_kind;
 
+/* Transition search (the `search` section; docs/config.md "Transition search"). */
+typedef enum { SEARCH_NONE = 0, SEARCH_ALPHA = 1, SEARCH_ALPHA_D = 2 } search_axis;
+typedef enum { STAT_MEAN = 0, STAT_FRAC_RETRIEVED = 1, STAT_MIN_SAMPLE_MEAN = 2 } search_stat;
+
+typedef struct config_search {
+  search_axis along; /* SEARCH_NONE: a grid scan */
+  double *range;     /* [n_range == 2] lo < hi of the searched axis */
+  int64_t n_range;
+  int observable; /* probe kind index (PROBE_TRAIN, PROBE_TEST, PROBE_FEATURE) */
+  search_stat statistic;
+  double level;        /* the statistic crosses it at a transition */
+  double tolerance;    /* final bracket width, log10 units */
+  int64_t coarse;      /* lattice points of the first pass */
+  int64_t max_samples; /* 0 = auto; config_samples_dim gives the value used */
+  int odd;             /* 1: the searched integer (P or D) takes odd values only */
+} config_search_t;
+
 typedef struct config {
   char *path; /* file it came from (or "<canonical>") */
   model_kind model;
@@ -47,6 +64,9 @@ typedef struct config {
   int64_t group_size;  /* ranks per worker group; 0 = auto */
   int64_t block_size;  /* ScaLAPACK row block; default 64 */
   double mem_per_rank; /* bytes per rank for auto group size; 0 = detect */
+  /* With search.along set, the searched axis (alpha or alpha_D) holds the search lattice
+   * (config_search.c), not values from the file. */
+  config_search_t search;
 } config_t;
 
 void config_init(config_t *c);
@@ -86,5 +106,16 @@ int64_t config_L_eff(const config_t *c, int64_t ib, int64_t ic);
 int64_t config_points(const config_t *c);
 int64_t config_point_index(const config_t *c, int64_t ia, int64_t ib, int64_t ic);
 void config_point_coords(const config_t *c, int64_t point, int64_t *ia, int64_t *ib, int64_t *ic);
+
+/* Sample slots per grid point: `samples` for a grid scan; for a search, search.max_samples
+ * (auto: 2 * samples, or samples for min_sample_mean, which has no top-ups). Task ids and the
+ * file's sample dimension use it. */
+int64_t config_samples_dim(const config_t *c);
+
+/* The search lattice of config c (search.along set): the distinct integers v = round(x N) (odd
+ * with search.odd) of a log-spaced grid over search.range with spacing tolerance/2 in log10, as
+ * axis values v / N (caller frees *vals). Returns 0, or -1 with a message in msg when the range
+ * holds fewer than two lattice points or is out of bounds. Pure. */
+int config_search_lattice(const config_t *c, double **vals, int64_t *n, char *msg, size_t len);
 
 #endif

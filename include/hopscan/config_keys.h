@@ -34,6 +34,7 @@ enum {
   K_ZERO_HOPFIELD = 1u << 2, /* default 0 and must be 0 for model hopfield */
   K_RUNTIME = 1u << 3,       /* how the scan runs, not what it computes: may differ on resume */
   K_MIXTURE = 1u << 4,       /* probes.mixture.*: used (dumped, compared) only with sizes given */
+  K_SEARCH = 1u << 5,        /* search.*: used (dumped, compared) only with search.along set */
 };
 
 typedef struct key_def {
@@ -49,7 +50,7 @@ typedef struct key_def {
   const char *type_text, *default_text, *range_text, *help;
 } key_def;
 
-enum { CONFIG_N_KEYS = 21 }; /* entries in config_keys[] */
+enum { CONFIG_N_KEYS = 30 }; /* entries in config_keys[] */
 extern const key_def config_keys[CONFIG_N_KEYS];
 
 #define CONFIG_I31 INT64_C(2147483647)
@@ -58,7 +59,10 @@ extern const key_def config_keys[CONFIG_N_KEYS];
 
 /* Index of the key called `name` in config_keys[], -1 when there is none. */
 int config_key_index(const char *name);
-/* False for a key the config's model does not use (rfhm-only keys under hopfield). */
+/* True for the key of the axis a search makes (alpha with search.along: alpha, ...). */
+bool config_key_searched(const key_def *k, const config_t *c);
+/* False for a key the config does not use (rfhm-only keys under hopfield, mixture keys without
+ * sizes, search keys of a grid scan, the searched axis). */
 bool config_key_used(const key_def *k, const config_t *c);
 /* Appends the canonical text of key k's value in c to b. */
 void config_key_format(strbuf_t *b, const key_def *k, const config_t *c);

@@ -16,6 +16,7 @@
 
 #include "hopscan/config.h"
 #include "hopscan/err.h"
+#include "hopscan/search.h"
 #include "hopscan/task.h"
 
 #include <mpi.h>
@@ -46,6 +47,15 @@ int output_read_done(output_t *o, uint8_t *done, err_t *e);
 /* One flush epoch: each rank passes the results it holds (possibly none; group leaders only);
  * collective raw-data writes of the result rows, flush, done flags, summaries, flush. */
 int output_write_epoch(output_t *o, const task_result_t *results, int64_t n_results, err_t *e);
+
+/* Search files: writes the search's state and crossings (the ROLE_SEARCH variables) from r,
+ * which rank 0 passes (the others pass NULL), then flushes. */
+int output_write_search(output_t *o, const search_report_t *r, err_t *e);
+
+/* Reads the overlaps m of probe kind `kind` of tasks ids[0..count) (ascending task ids; each rank
+ * its own, possibly none) into buf[count][probes of the kind]. A resumed search replays its
+ * decisions from them. */
+int output_read_m(output_t *o, int kind, const int64_t *ids, int64_t count, float *buf, err_t *e);
 
 /* Rank-local I/O diagnostics (not collective): the raw-data writes this rank took part in, how
  * many of them HDF5 actually performed collectively (H5Pget_mpio_actual_io_mode), and the OR of

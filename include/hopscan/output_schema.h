@@ -15,6 +15,7 @@
 #define HOPSCAN_OUTPUT_SCHEMA_H
 
 #include "hopscan/config.h"
+#include "hopscan/search.h"
 #include "hopscan/task.h"
 
 #include <stdbool.h>
@@ -27,15 +28,28 @@
 typedef enum { OUT_F64, OUT_F32, OUT_I64, OUT_I32, OUT_U8 } output_type_t;
 
 /* Dimensions, in the order they appear in the data variables. DIM_PROBE is one dimension per
- * probe kind, named probe_KIND. */
-typedef enum { DIM_ALPHA, DIM_ALPHA_D, DIM_L, DIM_SAMPLE, DIM_PROBE, OUTPUT_NDIMS } output_dim_t;
+ * probe kind, named probe_KIND. Search files (config search.along set) add DIM_CROSSING; a
+ * search line's variables have the two axes not searched, DIM_LINE1 and DIM_LINE2 (along alpha:
+ * alpha_D, L; along alpha_D: alpha, L). */
+typedef enum {
+  DIM_ALPHA,
+  DIM_ALPHA_D,
+  DIM_L,
+  DIM_SAMPLE,
+  DIM_PROBE,
+  DIM_CROSSING,
+  DIM_LINE1,
+  DIM_LINE2,
+  OUTPUT_NDIMS
+} output_dim_t;
 
 typedef enum {
-  ROLE_AXIS,   /* coordinate variable and dimension scale of its only dimension */
-  ROLE_AUX,    /* auxiliary coordinate computed from the config (P, D) */
-  ROLE_RESULT, /* per-probe results of each task, written by the epochs */
-  ROLE_DONE,   /* per-sample done flags */
-  ROLE_SUMMARY /* statistic over the done samples of a grid point */
+  ROLE_AXIS,    /* coordinate variable and dimension scale of its only dimension */
+  ROLE_AUX,     /* auxiliary coordinate computed from the config (P, D) */
+  ROLE_RESULT,  /* per-probe results of each task, written by the epochs */
+  ROLE_DONE,    /* per-sample done flags */
+  ROLE_SUMMARY, /* statistic over the done samples of a grid point */
+  ROLE_SEARCH   /* the search's state and crossings (search files), written by rank 0 */
 } output_role_t;
 
 enum { SUM_MEAN = 0, SUM_SEM = 1, SUM_FRAC = 2 };
@@ -59,6 +73,9 @@ typedef struct output_var_def {
   const void *(*row)(const task_result_t *r, int kind);
   int stat;           /* ROLE_SUMMARY: SUM_* */
   const char *source; /* ROLE_SUMMARY: the result variable it summarises ("m_%s") */
+  bool search;        /* only in search files */
+  /* ROLE_SEARCH: the values (native type, the variable's whole extent) in the search report */
+  const void *(*report)(const search_report_t *r);
 } output_var_def_t;
 
 extern const output_var_def_t output_var_defs[];
@@ -76,7 +93,7 @@ typedef struct output_var {
   int source; /* ROLE_SUMMARY: index of the source variable; else -1 */
 } output_var_t;
 
-#define OUTPUT_MAX_VARS 64
+#define OUTPUT_MAX_VARS 160
 
 typedef struct output_schema {
   int nvars;

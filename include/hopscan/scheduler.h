@@ -49,6 +49,22 @@ int64_t scheduler_group_size(int64_t ranks, int64_t g, int64_t group);
 
 /* ---- the protocol, independent of the model (tests drive it with their own work) ------------ */
 
+/* Where the master's tasks come from when they are not a fixed list: an adaptive search decides
+ * new tasks from the results of finished ones. Called on rank 0 only (the master, or the single
+ * rank), in the order the master sees the events. */
+#define SCHEDULER_DIGEST_LEN 2 /* doubles a finished task reports to the master */
+typedef struct scheduler_source {
+  /* The next task to hand out, or -1 when none is available now. */
+  int64_t (*next)(void *ctx);
+  /* Task id finished; digest: what ops->digest made of its result on the group leader. */
+  int (*done)(void *ctx, int64_t id, const double *digest, err_t *e);
+  /* No task will ever come again (asked only while none is in flight). */
+  bool (*finished)(void *ctx);
+  /* Tasks known so far (the progress total; it may grow). */
+  int64_t (*total)(void *ctx);
+  void *ctx;
+} scheduler_source_t;
+
 typedef struct scheduler_ops {
   /* Runs task `id` collectively on `group` (every rank of the group calls it). On success the
    * leader (is_leader) keeps the result for the next epoch. Returns 0, ERR_STOPPED when the task
@@ -72,6 +88,11 @@ typedef struct scheduler_ops {
    * callback). NULL: never stop. `hopscan run` passes signals_stop_signal. */
   int (*stop_signal)(void *stop_ctx);
   void *stop_ctx;
+  /* Optional. source: the tasks come from it (tasks/n_tasks of scheduler_run are ignored).
+   * digest: on a group leader, after a task succeeded, the SCHEDULER_DIGEST_LEN numbers the
+   * source's done() receives (zeros when NULL). */
+  const scheduler_source_t *source;
+  void (*digest)(void *ctx, int64_t id, double *out);
 } scheduler_ops_t;
 
 typedef struct scheduler_stats {
