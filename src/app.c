@@ -134,17 +134,54 @@ static void app_pct(FILE *out, const char *label, int64_t done, int64_t total) {
           total ? 100.0 * (double)done / (double)total : 0.0);
 }
 
+/* Search files: one line per search line, its progress and crossings. */
+static void app_status_search(const output_status_t *st, FILE *out) {
+  int64_t lines_done = 0;
+  for (int64_t l = 0; l < st->n_lines; l++)
+    lines_done += st->line_done[l];
+  fprintf(out,
+          "search along %s (%s): %lld / %lld lines done, %lld / %lld requested samples done "
+          "(%lld slots of the lattice grid): %s\n",
+          st->search_along, st->search_what, (long long)lines_done, (long long)st->n_lines,
+          (long long)st->done, (long long)st->requested, (long long)st->total,
+          lines_done == st->n_lines ? "complete"
+                                    : "incomplete (a running search, or resume it with the same "
+                                      "`hopscan run` command)");
+  for (int64_t l = 0; l < st->n_lines; l++) {
+    char L[16];
+    if (st->line_L[l] == 0)
+      snprintf(L, sizeof L, "dense");
+    else
+      snprintf(L, sizeof L, "%d", (int)st->line_L[l]);
+    fprintf(out, "  %s = %-10.6g L = %-6s %-8s %3lld points, %5lld / %-5lld samples;",
+            st->search_along[5] ? "alpha" : "alpha_D", st->line_axis[l], L,
+            st->line_done[l] ? "done" : "running", (long long)st->line_points[l],
+            (long long)st->line_done_samples[l], (long long)st->line_requested[l]);
+    if (st->n_crossings[l] == 0)
+      fprintf(out, " no crossing located");
+    for (int32_t k = 0; k < st->n_crossings[l]; k++) {
+      int64_t i = l * st->n_cross + k;
+      fprintf(out, " crossing %s %.4g [%.4g, %.4g]", st->cross_direction[i] > 0 ? "up" : "down",
+              st->cross_value[i], st->cross_ci_lo[i], st->cross_ci_hi[i]);
+    }
+    fprintf(out, "\n");
+  }
+}
+
 static void app_status_print(const output_status_t *st, const char *path, FILE *out) {
   fprintf(out, "%s: %s scan, model %s, grid %lld alpha x %lld alpha_D x %lld L x %lld samples\n",
           path, st->format, st->model, (long long)st->A, (long long)st->B, (long long)st->C,
           (long long)st->S);
   fprintf(out, "created %s by %s\n", st->created_utc, st->hopscan_version);
-  fprintf(out, "samples done: %lld / %lld (%.1f %%): %s\n", (long long)st->done,
-          (long long)st->total, st->total ? 100.0 * (double)st->done / (double)st->total : 0.0,
-          st->done == st->total ? "complete"
-                                : "incomplete (a running scan, or resume it with the same "
-                                  "`hopscan run` command)");
-  if (!st->hopfield) {
+  if (!st->search_along[0])
+    fprintf(out, "samples done: %lld / %lld (%.1f %%): %s\n", (long long)st->done,
+            (long long)st->total, st->total ? 100.0 * (double)st->done / (double)st->total : 0.0,
+            st->done == st->total ? "complete"
+                                  : "incomplete (a running scan, or resume it with the same "
+                                    "`hopscan run` command)");
+  if (st->search_along[0])
+    app_status_search(st, out);
+  else if (!st->hopfield) {
     fprintf(out, "by L:\n");
     for (int64_t ic = 0; ic < st->C; ic++) {
       char label[64];

@@ -16,6 +16,17 @@ void output_status_free(output_status_t *st) {
   free(st->L);
   free(st->done_by_L);
   free(st->done_by_alpha_D);
+  free(st->line_axis);
+  free(st->line_L);
+  free(st->line_points);
+  free(st->line_requested);
+  free(st->line_done_samples);
+  free(st->line_done);
+  free(st->n_crossings);
+  free(st->cross_value);
+  free(st->cross_ci_lo);
+  free(st->cross_ci_hi);
+  free(st->cross_direction);
   memset(st, 0, sizeof *st);
 }
 
@@ -94,6 +105,61 @@ static int output_status_meta(hid_t f, const char *path, output_status_t *st, co
   return 0;
 }
 
+/* Search files: per line, the points evaluated, the samples requested and done, and the
+ * crossings located. */
+static int output_status_alloc_lines(output_status_t *st, err_t *e) {
+  size_t nl = (size_t)st->n_lines, nc = nl * (size_t)st->n_cross;
+  void **arr[] = {(void **)&st->line_axis,         (void **)&st->line_L,
+                  (void **)&st->line_points,       (void **)&st->line_requested,
+                  (void **)&st->line_done_samples, (void **)&st->line_done,
+                  (void **)&st->n_crossings,       (void **)&st->cross_value,
+                  (void **)&st->cross_ci_lo,       (void **)&st->cross_ci_hi,
+                  (void **)&st->cross_direction};
+  size_t size[] = {8, 4, 8, 8, 8, 1, 4, 8, 8, 8, 4};
+  for (size_t i = 0; i < sizeof size / sizeof size[0]; i++)
+    CHECK(e, util_calloc(arr[i], i < 7 ? nl : nc, size[i], "status", e));
+  return 0;
+}
+
+static int output_status_search(hid_t f, const char *path, const config_t *c, const uint8_t *done,
+                                output_status_t *st, err_t *e) {
+  static const char *const stat[] = {"mean", "fraction retrieved", "smallest sample mean"};
+  const bool along_alpha = c->search.along == SEARCH_ALPHA;
+  snprintf(st->search_along, sizeof st->search_along, "%s", along_alpha ? "alpha" : "alpha_D");
+  snprintf(st->search_what, sizeof st->search_what, "%s of the %s overlaps crossing %g",
+           stat[c->search.statistic], c->kinds[c->search.observable].name, c->search.level);
+  st->n_lines = (along_alpha ? st->B : st->A) * st->C;
+  st->n_cross = c->search.coarse - 1;
+  CHECK(e, output_status_alloc_lines(st, e));
+  int64_t nc = st->n_lines * st->n_cross;
+  CHECK(e, output_read_var(f, "line_done", H5T_NATIVE_UINT8, st->n_lines, st->line_done, path, e));
+  CHECK(e,
+        output_read_var(f, "n_crossings", H5T_NATIVE_INT32, st->n_lines, st->n_crossings, path, e));
+  CHECK(e, output_read_var(f, "crossing_value", H5T_NATIVE_DOUBLE, nc, st->cross_value, path, e));
+  CHECK(e, output_read_var(f, "crossing_ci_lo", H5T_NATIVE_DOUBLE, nc, st->cross_ci_lo, path, e));
+  CHECK(e, output_read_var(f, "crossing_ci_hi", H5T_NATIVE_DOUBLE, nc, st->cross_ci_hi, path, e));
+  CHECK(e, output_read_var(f, "crossing_direction", H5T_NATIVE_INT32, nc, st->cross_direction, path,
+                           e));
+  int32_t *req = NULL;
+  CHECK(e, util_alloc((void **)&req, (size_t)(st->A * st->B * st->C), sizeof *req, "status", e));
+  int rc =
+      output_read_var(f, "search_samples", H5T_NATIVE_INT32, st->A * st->B * st->C, req, path, e);
+  for (int64_t p = 0; !rc && p < st->A * st->B * st->C; p++) {
+    int64_t ia, ib, ic;
+    config_point_coords(c, p, &ia, &ib, &ic);
+    int64_t l = (along_alpha ? ib : ia) * st->C + ic;
+    st->line_axis[l] = along_alpha ? c->alpha_D[ib] : c->alpha[ia];
+    st->line_L[l] = c->L[ic];
+    st->line_points[l] += req[p] > 0;
+    st->line_requested[l] += req[p];
+    st->requested += req[p];
+    for (int64_t smp = 0; smp < st->S; smp++)
+      st->line_done_samples[l] += done[p * st->S + smp] != 0;
+  }
+  free(req);
+  return rc;
+}
+
 int output_status_read(const char *path, output_status_t *st, err_t *e) {
   memset(st, 0, sizeof *st);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -116,6 +182,8 @@ int output_status_read(const char *path, output_status_t *st, err_t *e) {
       v = i;
   TRY(e, rc, output_read_var(f, s.var[v].name, H5T_NATIVE_UINT8, st->total, done, path, e), done);
   output_status_count(st, done);
+  if (c.search.along != SEARCH_NONE)
+    TRY(e, rc, output_status_search(f, path, &c, done, st, e), done);
 done:
   free(done);
   config_free(&c);

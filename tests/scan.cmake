@@ -12,3 +12,7 @@ hopscan_cli_test(scan_edge NP 0 TIMEOUT 300 LABELS "scan;mpi"
 # kill -9 at 12 moments (start-up, flushes, one rank), resume, bit-identical to uninterrupted.
 hopscan_cli_test(scan_kill NP 0 TIMEOUT 400 LABELS "scan;mpi"
                  COMMAND ${_scan_py} ${CMAKE_CURRENT_SOURCE_DIR}/scan_kill.py 3)
+# Transition search: bit-identical at -np 1-4 and across kill -9 / SIGUSR1 and resume, a
+# consistent file (crossings, done = requested), and the Hopfield capacity located near 0.138.
+hopscan_cli_test(search_scan NP 0 TIMEOUT 400 LABELS "scan;mpi"
+                 COMMAND ${_scan_py} ${CMAKE_CURRENT_SOURCE_DIR}/search_scan.py)

@@ -82,6 +82,16 @@ typedef struct output_status {
   int32_t *L;               /* [C], 0 = dense */
   int64_t *done_by_L;       /* [C] done samples per L (of A*B*S) */
   int64_t *done_by_alpha_D; /* [B] done samples per alpha_D (of A*C*S) */
+  /* search files (search_along[0] != 0): per line (the two axes not searched, file order) */
+  char search_along[16], search_what[160]; /* "alpha"; "mean of the test overlaps crosses 0.9" */
+  int64_t n_lines, n_cross, requested;     /* requested: samples the search asked for */
+  double *line_axis;                       /* [n_lines] alpha_D (along alpha) or alpha */
+  int32_t *line_L;                         /* [n_lines] */
+  int64_t *line_points, *line_requested, *line_done_samples; /* [n_lines] */
+  uint8_t *line_done;                                        /* [n_lines] */
+  int32_t *n_crossings;                                      /* [n_lines] */
+  double *cross_value, *cross_ci_lo, *cross_ci_hi;           /* [n_lines * n_cross] */
+  int32_t *cross_direction;                                  /* [n_lines * n_cross] */
 } output_status_t;
 
 /* Reads the progress of the scan file at path; works on a running, interrupted or finished scan
