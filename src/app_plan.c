@@ -4,6 +4,7 @@
 #include "hopscan/app.h"
 #include "hopscan/config.h"
 #include "hopscan/plan.h"
+#include "hopscan/search.h"
 #include "hopscan/util.h"
 
 #include <stdbool.h>
@@ -216,6 +217,31 @@ static void plan_print_engines(const config_t *c, const plan_summary_t *s) {
          s->core_hours > 0 ? s->core_hours_couplings / s->core_hours : 0.0);
 }
 
+/* A search: its lines and lattice, and its estimated cost against the grid of the same
+ * resolution (the whole lattice at `samples` per point). */
+static void plan_print_search(const config_t *c, const plan_summary_t *s) {
+  if (c->search.along == SEARCH_NONE)
+    return;
+  double one, most, grid;
+  search_estimate(c, 1.0, &one, &grid);
+  search_estimate(c, (double)(c->search.coarse - 1), &most, &grid);
+  if (most > grid * (double)config_samples_dim(c) / (double)c->samples)
+    most = grid * (double)config_samples_dim(c) / (double)c->samples;
+  double per_sample = s->tasks > 0 ? s->core_hours / (double)s->tasks : 0.0;
+  printf("\nsearch       along %s: %lld lines x %lld lattice points (spacing %g in log10, coarse "
+         "pass %lld points), samples %lld, up to %lld where the interval straddles %g\n",
+         c->search.along == SEARCH_ALPHA ? "alpha" : "alpha_D", (long long)search_lines(c),
+         (long long)search_lattice_size(c), c->search.tolerance / 2, (long long)c->search.coarse,
+         (long long)c->samples, (long long)config_samples_dim(c), c->search.level);
+  printf(
+      "  estimate   %.0f samples with one crossing per line (at most %.0f), against %.0f for the "
+      "grid of the same resolution: %.2f of it\n",
+      one, most, grid, grid > 0 ? one / grid : 0.0);
+  printf("  cost       ~%.3g core-hours (the grid: %.3g; at the mean cost per sample of the "
+         "lattice)\n",
+         one * per_sample, grid * per_sample);
+}
+
 /* Everything `plan` prints; rank 0 only. Returns the group-size verdict. */
 static int plan_print(const config_t *c, const plan_summary_t *s, const char *source,
                       bool canonical, err_t *e) {
@@ -224,6 +250,7 @@ static int plan_print(const config_t *c, const plan_summary_t *s, const char *so
   plan_print_task_memory(c, s);
   plan_print_parallel(c, s, source);
   plan_print_engines(c, s);
+  plan_print_search(c, s);
   util_format_bytes((double)s->file_bytes, b1, sizeof b1);
   util_format_bytes(s->probe_row_bytes, b2, sizeof b2);
   printf("\noutput file  <= %s (probe rows %s: m f32 + sweeps i32 for %lld x %lld probes; done "

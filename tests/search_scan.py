@@ -154,6 +154,9 @@ def main():
     if not S.run_ok(1, ["run", c1, "-o", ref, "--quiet"], what="np 1"):
         return S.finish(NAME)
     check_consistent(ref, "np 1")
+    rc, out, err = S.hopscan(["plan", c1])
+    S.check(rc == 0 and "search       along alpha: 4 lines" in out
+            and "grid of the same resolution" in out, f"plan: {rc}\n{out}{err}")
     for np_, cfg, g in ((2, c1, 1), (3, c1, 1), (4, c2, 2)):
         out = os.path.join(d, f"np{np_}.h5")
         if S.run_ok(np_, ["run", cfg, "-o", out, "--quiet"], what=f"np {np_} g {g}"):
