@@ -2,6 +2,7 @@
 
 #include "hopscan/util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,8 +118,9 @@ __attribute__((target("avx512f"))) static int64_t msum_avx512(const uint64_t *x,
   return total;
 }
 
+/* Mb (when not NULL): M's byte split (split_avx512) written in the same pass. */
 __attribute__((target("avx512f"))) static void axpy_avx512(int32_t *M, const uint64_t *x, int64_t W,
-                                                           int32_t c) {
+                                                           int32_t c, uint8_t *Mb) {
   const __m512i vc = _mm512_set1_epi32(c), v2c = _mm512_set1_epi32(2 * c);
   for (int64_t k = 0; k < W; k++) {
     const uint64_t b = x[k];
@@ -127,7 +129,92 @@ __attribute__((target("avx512f"))) static void axpy_avx512(int32_t *M, const uin
       __m512i mm = _mm512_add_epi32(_mm512_loadu_si512(m + 16 * g), vc);
       mm = _mm512_mask_sub_epi32(mm, (__mmask16)(b >> (16 * g)), mm, v2c);
       _mm512_storeu_si512(m + 16 * g, mm);
+      if (Mb) {
+        _mm_store_si128((__m128i *)(Mb + 64 * k + 16 * g), _mm512_cvtepi32_epi8(mm));
+        _mm_store_si128((__m128i *)(Mb + 64 * (W + k) + 16 * g),
+                        _mm512_cvtepi32_epi8(_mm512_srai_epi32(mm, 8)));
+      }
     }
+  }
+}
+
+/* The 16 int32 lanes of a summed to int64 (no lane sum can overflow). */
+__attribute__((target("avx512f"))) static int64_t reduce_epi32_avx512(__m512i a) {
+  __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(a));
+  __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(a, 1));
+  return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
+}
+
+/* msum of OVERLAPS_BLOCK rows at once: each 64-entry line of M is loaded once for all of them
+ * (from L2: M is 256 KiB at P = 64000) and used from registers; one accumulator per row takes 4
+ * masked adds per word, so `flush` (<= 2^31 / (64 N) words) keeps every lane exact. */
+__attribute__((target("avx512f"))) static void msum_block_avx512(const uint64_t *const *x,
+                                                                 const int32_t *M, int64_t W,
+                                                                 int64_t flush, int64_t *out) {
+  for (int b = 0; b < OVERLAPS_BLOCK; b++)
+    out[b] = 0;
+  for (int64_t k0 = 0; k0 < W; k0 += flush) {
+    int64_t k1 = k0 + flush < W ? k0 + flush : W;
+    __m512i a[OVERLAPS_BLOCK];
+    for (int b = 0; b < OVERLAPS_BLOCK; b++)
+      a[b] = _mm512_setzero_si512();
+    for (int64_t k = k0; k < k1; k++) {
+      const int32_t *m = M + 64 * k;
+      const __m512i m0 = _mm512_load_si512(m), m1 = _mm512_load_si512(m + 16);
+      const __m512i m2 = _mm512_load_si512(m + 32), m3 = _mm512_load_si512(m + 48);
+      for (int b = 0; b < OVERLAPS_BLOCK; b++) {
+        const uint16_t *w = (const uint16_t *)(x[b] + k);
+        a[b] = _mm512_mask_add_epi32(a[b], (__mmask16)w[0], a[b], m0);
+        a[b] = _mm512_mask_add_epi32(a[b], (__mmask16)w[1], a[b], m1);
+        a[b] = _mm512_mask_add_epi32(a[b], (__mmask16)w[2], a[b], m2);
+        a[b] = _mm512_mask_add_epi32(a[b], (__mmask16)w[3], a[b], m3);
+      }
+    }
+    for (int b = 0; b < OVERLAPS_BLOCK; b++)
+      out[b] += reduce_epi32_avx512(a[b]);
+  }
+}
+
+/* The same on M split into bytes, M = 256 hi + lo (lo unsigned, hi signed: |M| <= N < 2^15):
+ * a row word becomes 64 bytes of 0/1 (one masked move), and two VNNI byte dot products
+ * (vpdpbusd: 4 adjacent u8 x s8 products summed into an int32 lane) add its lo and hi sums.
+ * Per row word 4 instructions instead of 8, and half the bytes of M per line. A lane gains at
+ * most 4 * 255 per word, so blocks of 2^20 words keep it exact. */
+#define VNNI_FLUSH (INT64_C(1) << 20)
+/* acc += the byte dot products of a (u8) and b (s8), in place: gcc 12 copies every accumulator
+ * of the intrinsic _mm512_dpbusd_epi32 once per word (and spills some), 1.5x slower. */
+#define DPBUSD(acc, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+msum_block_vnni(const uint64_t *const *x, const uint8_t *Mb, int64_t W, int64_t *out) {
+  const uint8_t *Ml = Mb, *Mh = Mb + 64 * W;
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int b = 0; b < OVERLAPS_BLOCK; b++)
+    out[b] = 0;
+  for (int64_t k0 = 0; k0 < W; k0 += VNNI_FLUSH) {
+    int64_t k1 = k0 + VNNI_FLUSH < W ? k0 + VNNI_FLUSH : W;
+    __m512i lo[OVERLAPS_BLOCK], hi[OVERLAPS_BLOCK];
+    for (int b = 0; b < OVERLAPS_BLOCK; b++)
+      lo[b] = hi[b] = _mm512_setzero_si512();
+    for (int64_t k = k0; k < k1; k++) {
+      const __m512i ml = _mm512_load_si512(Ml + 64 * k), mh = _mm512_load_si512(Mh + 64 * k);
+      for (int b = 0; b < OVERLAPS_BLOCK; b++) {
+        const __m512i v = _mm512_maskz_mov_epi8(_load_mask64((__mmask64 *)(x[b] + k)), ones);
+        DPBUSD(lo[b], ml, v);
+        DPBUSD(hi[b], v, mh);
+      }
+    }
+    for (int b = 0; b < OVERLAPS_BLOCK; b++)
+      out[b] += 256 * reduce_epi32_avx512(hi[b]) + reduce_epi32_avx512(lo[b]);
+  }
+}
+
+/* Mb = M split into bytes (low bytes, then high bytes of M >> 8) for every entry < 64 W. */
+__attribute__((target("avx512f"))) static void split_avx512(uint8_t *Mb, const int32_t *M,
+                                                            int64_t W) {
+  for (int64_t n = 0; n < 64 * W; n += 16) {
+    const __m512i m = _mm512_load_si512(M + n);
+    _mm_store_si128((__m128i *)(Mb + n), _mm512_cvtepi32_epi8(m));
+    _mm_store_si128((__m128i *)(Mb + 64 * W + n), _mm512_cvtepi32_epi8(_mm512_srai_epi32(m, 8)));
   }
 }
 #endif
@@ -135,6 +222,9 @@ __attribute__((target("avx512f"))) static void axpy_avx512(int32_t *M, const uin
 overlaps_isa overlaps_best_isa(void) {
 #if OVERLAPS_X86
   __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vnni"))
+    return OVERLAPS_VNNI;
   if (__builtin_cpu_supports("avx512f"))
     return OVERLAPS_AVX512;
   if (__builtin_cpu_supports("avx2"))
@@ -144,13 +234,13 @@ overlaps_isa overlaps_best_isa(void) {
 }
 
 const char *overlaps_isa_name(overlaps_isa isa) {
-  static const char *const names[] = {"portable", "avx2", "avx512"};
+  static const char *const names[] = {"portable", "avx2", "avx512", "avx512vnni"};
   return names[isa];
 }
 
 static int64_t msum(const overlaps_t *o, const uint64_t *x) {
 #if OVERLAPS_X86
-  if (o->isa == OVERLAPS_AVX512)
+  if (o->isa >= OVERLAPS_AVX512)
     return msum_avx512(x, o->M, o->W, o->flush);
   if (o->isa == OVERLAPS_AVX2)
     return msum_avx2(x, o->M, o->W, o->flush);
@@ -158,18 +248,46 @@ static int64_t msum(const overlaps_t *o, const uint64_t *x) {
   return msum_portable(x, o->M, o->W, o->flush);
 }
 
-static void axpy(overlaps_t *o, const uint64_t *x, int32_t c) {
+/* msum of the rows x[0..OVERLAPS_BLOCK). */
+static void msum_block(const overlaps_t *o, const uint64_t *const *x, int64_t *out) {
 #if OVERLAPS_X86
-  if (o->isa == OVERLAPS_AVX512) {
-    axpy_avx512(o->M, x, o->W, c);
+  if (o->isa == OVERLAPS_VNNI && o->Mb) {
+    msum_block_vnni(x, o->Mb, o->W, out);
     return;
   }
-  if (o->isa == OVERLAPS_AVX2) {
-    axpy_avx2(o->M, x, o->W, c);
+  if (o->isa >= OVERLAPS_AVX512) {
+    msum_block_avx512(x, o->M, o->W, o->flush, out);
     return;
   }
 #endif
-  axpy_portable(o->M, x, o->P, c);
+  for (int b = 0; b < OVERLAPS_BLOCK; b++)
+    out[b] = msum(o, x[b]);
+}
+
+/* Brings the byte split of M (when kept) up to date after M changed. */
+static void split(overlaps_t *o) {
+#if OVERLAPS_X86
+  if (o->Mb)
+    split_avx512(o->Mb, o->M, o->W);
+#else
+  (void)o;
+#endif
+}
+
+/* The update of M; with `bytes`, of its byte split too (else the caller splits later). */
+static void axpy(overlaps_t *o, const uint64_t *x, int32_t c, bool bytes) {
+#if OVERLAPS_X86
+  if (o->isa >= OVERLAPS_AVX512) {
+    axpy_avx512(o->M, x, o->W, c, bytes ? o->Mb : NULL);
+    return;
+  }
+  if (o->isa == OVERLAPS_AVX2)
+    axpy_avx2(o->M, x, o->W, c);
+  else
+#endif
+    axpy_portable(o->M, x, o->P, c);
+  if (bytes)
+    split(o);
 }
 
 /* ---- engine ------------------------------------------------------------------------------- */
@@ -180,7 +298,7 @@ static int64_t words_per_row(int64_t P) {
 
 double overlaps_bytes(int64_t nloc, int64_t P) {
   double W = (double)words_per_row(P);
-  return (double)nloc * W * 8.0 + W * 64.0 * 4.0 + W * 8.0;
+  return (double)nloc * W * 8.0 + W * 64.0 * (4.0 + 2.0) + W * 8.0;
 }
 
 /* 64-byte aligned zeroed array of n * size bytes. */
@@ -212,6 +330,8 @@ int overlaps_init(overlaps_t *o, const layout_t *lay, int64_t P, err_t *e) {
     rc = alloc_aligned((void **)&o->M, (size_t)o->W * 64, sizeof(int32_t), "overlaps", e);
   if (!rc)
     rc = alloc_aligned((void **)&o->row, (size_t)o->W, sizeof(uint64_t), "pattern row", e);
+  if (!rc && overlaps_best_isa() == OVERLAPS_VNNI && lay->N < (INT64_C(1) << 15))
+    rc = alloc_aligned((void **)&o->Mb, (size_t)o->W * 64, 2, "overlaps bytes", e);
   if (rc)
     overlaps_free(o);
   return rc;
@@ -221,8 +341,10 @@ void overlaps_free(overlaps_t *o) {
   free(o->X);
   free(o->M);
   free(o->row);
+  free(o->Mb);
   o->X = o->row = NULL;
   o->M = NULL;
+  o->Mb = NULL;
 }
 
 int overlaps_build(overlaps_t *o, const patterns_t *p, err_t *e) {
@@ -244,7 +366,7 @@ int overlaps_set_state(overlaps_t *o, const int8_t *s, err_t *e) {
   const layout_t *lay = o->lay;
   memset(o->M, 0, (size_t)o->W * 64 * sizeof(int32_t));
   for (int64_t r = 0; r < lay->nloc; r++)
-    axpy(o, o->X + (size_t)r * (size_t)o->W, s[lay->rows[r]]);
+    axpy(o, o->X + (size_t)r * (size_t)o->W, s[lay->rows[r]], false);
   if (lay->g > 1) {
     int count;
     CHECK(e, util_to_int(o->P, &count, "patterns", e));
@@ -256,6 +378,7 @@ int overlaps_set_state(overlaps_t *o, const int8_t *s, err_t *e) {
   o->T = 0;
   for (int64_t nu = 0; nu < o->P; nu++)
     o->T += o->M[nu];
+  split(o);
   return 0;
 }
 
@@ -265,24 +388,33 @@ int64_t overlaps_field(overlaps_t *o, const int8_t *s, int64_t r) {
   return o->T - 2 * msum(o, o->X + (size_t)r * (size_t)o->W) - o->P * (int64_t)s[i];
 }
 
+void overlaps_fields(overlaps_t *o, const int8_t *s, const int64_t *r, int n, int64_t *h) {
+  const uint64_t *x[OVERLAPS_BLOCK];
+  int64_t sum[OVERLAPS_BLOCK];
+  for (int b = 0; b < OVERLAPS_BLOCK; b++) /* a short block repeats its last row */
+    x[b] = o->X + (size_t)r[b < n ? b : n - 1] * (size_t)o->W;
+  msum_block(o, x, sum);
+  for (int b = 0; b < n; b++)
+    h[b] = o->T - 2 * sum[b] - o->P * (int64_t)s[o->lay->rows[r[b]]];
+  o->n_visits += n;
+}
+
+/* Visits go by blocks of OVERLAPS_BLOCK rows in sweep order, evaluated together against the
+ * current M (M does not change during a scan). A flip ends the scan at the first unstable row;
+ * the fields computed for the rows after it are dropped (they belonged to the old state) and the
+ * next scan evaluates those rows again, so every field used is the sequential one. */
 static int64_t engine_scan(void *ctx, const dynamics_t *d, const int8_t *s, int64_t q,
                            int64_t cur) {
   (void)q;
   overlaps_t *o = ctx;
   const int64_t nloc = o->lay->nloc;
+  int64_t h[OVERLAPS_BLOCK];
   while (cur < nloc) {
-    if (cur + 1 < nloc) { /* the next row is a random jump: start its first lines early */
-      const char *nx = (const char *)(o->X + (size_t)d->lorder[cur + 1] * (size_t)o->W);
-      __builtin_prefetch(nx);
-      __builtin_prefetch(nx + 64);
-      __builtin_prefetch(nx + 128);
-      __builtin_prefetch(nx + 192);
-    }
-    int64_t r = d->lorder[cur];
-    int64_t h = overlaps_field(o, s, r);
-    if (s[o->lay->rows[r]] > 0 ? h < 0 : h > 0)
-      break;
-    cur++;
+    const int n = nloc - cur < OVERLAPS_BLOCK ? (int)(nloc - cur) : OVERLAPS_BLOCK;
+    overlaps_fields(o, s, d->lorder + cur, n, h);
+    for (int b = 0; b < n; b++, cur++)
+      if (s[o->lay->rows[d->lorder[cur]]] > 0 ? h[b] < 0 : h[b] > 0)
+        return cur;
   }
   return cur;
 }
@@ -302,7 +434,7 @@ static int engine_flip(void *ctx, const int8_t *s, int64_t q, int64_t j, err_t *
   }
   /* xi_nu(j) s_j changed by 2 s_j xi_nu(j) (s_j the new value) */
   const int32_t c = 2 * (int32_t)s[j];
-  axpy(o, x, c);
+  axpy(o, x, c, true);
   o->T += (int64_t)c * (o->P - 2 * popcount_row(x, o->W));
   o->n_flips++;
   return 0;
@@ -316,11 +448,16 @@ int overlaps_measure(double *ns_word, double *ns_flip, err_t *e) {
   const int64_t W = 512, rows = 64; /* 32768 patterns: M (128 KiB) in L2, rows streamed */
   uint64_t *X = NULL;
   int32_t *M = NULL;
+  uint8_t *Mb = NULL;
+  const overlaps_isa isa = overlaps_best_isa();
   int rc = alloc_aligned((void **)&X, (size_t)(W * rows), sizeof(uint64_t), "bench rows", e);
   if (!rc)
     rc = alloc_aligned((void **)&M, (size_t)(W * 64), sizeof(int32_t), "bench overlaps", e);
+  if (!rc && isa == OVERLAPS_VNNI)
+    rc = alloc_aligned((void **)&Mb, (size_t)(W * 64), 2, "bench overlaps bytes", e);
   if (rc) {
     free(X);
+    free(M);
     return rc;
   }
   uint64_t z = 0x9e3779b97f4a7c15u;
@@ -328,16 +465,23 @@ int overlaps_measure(double *ns_word, double *ns_flip, err_t *e) {
     z ^= z << 13, z ^= z >> 7, z ^= z << 17;
     X[k] = z;
   }
-  overlaps_t o = {.P = W * 64, .W = W, .flush = 1024, .X = X, .M = M, .isa = overlaps_best_isa()};
+  overlaps_t o = {.P = W * 64, .W = W, .flush = 1024, .X = X, .M = M, .Mb = Mb, .isa = isa};
   volatile int64_t sink = 0;
   double best_v = 1e30, best_f = 1e30;
   for (int rep = 0; rep < 5; rep++) {
     double t0 = util_now();
-    for (int64_t r = 0; r < rows * 4; r++)
-      sink += msum(&o, X + (size_t)(r % rows) * (size_t)W);
+    for (int64_t r = 0; r < rows * 4; r += OVERLAPS_BLOCK) { /* as a scan visits */
+      const uint64_t *x[OVERLAPS_BLOCK];
+      int64_t sum[OVERLAPS_BLOCK];
+      for (int b = 0; b < OVERLAPS_BLOCK; b++)
+        x[b] = X + (size_t)((r + b) % rows) * (size_t)W;
+      msum_block(&o, x, sum);
+      sink += sum[0];
+    }
     double t1 = util_now();
-    for (int64_t r = 0; r < rows; r++)
-      axpy(&o, X + (size_t)r * (size_t)W, (r & 1) ? 2 : -2);
+    for (int64_t r = 0; r < rows; r++) { /* as a flip updates */
+      axpy(&o, X + (size_t)r * (size_t)W, (r & 1) ? 2 : -2, true);
+    }
     double t2 = util_now();
     best_v = (t1 - t0) < best_v ? t1 - t0 : best_v;
     best_f = (t2 - t1) < best_f ? t2 - t1 : best_f;
@@ -347,5 +491,6 @@ int overlaps_measure(double *ns_word, double *ns_flip, err_t *e) {
   *ns_flip = best_f * 1e9 / (double)(rows * W);
   free(X);
   free(M);
+  free(Mb);
   return 0;
 }

@@ -28,7 +28,7 @@ static int64_t compare_engines(MPI_Comm world, const config_t *c, task_t t, cons
   struct {
     kt_engine engine;
     overlaps_isa isa;
-  } cases[6];
+  } cases[OVERLAPS_VNNI + 4];
   int n_cases = 0;
   cases[n_cases].engine = KT_COUPLINGS, cases[n_cases++].isa = best;
   for (int isa = OVERLAPS_PORTABLE; isa <= (int)best; isa++)

@@ -78,7 +78,7 @@ typedef struct engine_case {
   overlaps_isa isa;
 } engine_case_t;
 
-static int engine_cases(engine_case_t cases[6]) {
+static int engine_cases(engine_case_t cases[OVERLAPS_VNNI + 4]) {
   int n = 0;
   overlaps_isa best = overlaps_best_isa();
   cases[n++] = (engine_case_t){KT_COUPLINGS, best};
@@ -98,7 +98,7 @@ static void check_probes_identical(MPI_Comm world, const char *yaml_fmt, int64_t
   task_result_t ref;
   bool have_ref = false;
   const int64_t nbs[2] = {nb1, nb2};
-  engine_case_t ec[6];
+  engine_case_t ec[OVERLAPS_VNNI + 4];
   const int n_ec = engine_cases(ec);
   for (int b = 0; b < 2; b++) {
     char yaml[1024];

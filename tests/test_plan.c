@@ -65,10 +65,11 @@ static void test_model(void) {
 }
 
 /* The overlaps engine's memory (auto and overlaps): packed rows of W words, W = ceil(P / 64)
- * rounded up to 8, the overlaps M (64 W int32) and a row buffer, features, probe states. */
+ * rounded up to 8, the overlaps M (64 W int32, and split in 2 bytes) and a row buffer, features,
+ * probe states. */
 static double model_overlaps(double rows, double N, double P, double D, double probes) {
   double W = ceil(ceil(P / 64) / 8) * 8;
-  return rows * W * 8 + W * 64 * 4 + W * 8 + rows * D + probes * N * 2;
+  return rows * W * 8 + W * 64 * 6 + W * 8 + rows * D + probes * N * 2;
 }
 
 static void test_engines(void) {

@@ -11,10 +11,16 @@
  * M; after a flip the owner of the flipped spin broadcasts its row (P bits) and every rank
  * updates M. Setting a state sums the ranks' partial overlaps (MPI_Allreduce of integers).
  *
- * SIMD: the masked sum and the update are written three times — AVX-512F (one masked add per 16
- * patterns), AVX2 and portable C — and the best one the CPU supports is chosen at run time
- * (__builtin_cpu_supports), so one binary runs on any x86-64 node; tests compare all three.
- * Accumulation is in int32 lanes flushed to int64 often enough that no lane can overflow.
+ * Visits in blocks: a scan evaluates the fields of OVERLAPS_BLOCK rows, the next ones in sweep
+ * order, in one pass over M (which no visit changes); after the first unstable one the rest are
+ * dropped and evaluated again in the flipped state, so every field is the sequential one.
+ *
+ * SIMD: the masked sum and the update are written for AVX-512 with VNNI (M also kept split in
+ * bytes, M = 256 hi + lo, when N < 2^15: a row word expands to 64 bytes of 0/1 and two byte dot
+ * products add its sums), AVX-512F (one masked add per 16 patterns), AVX2 and portable C; the
+ * best level the CPU supports is chosen at run time (__builtin_cpu_supports), so one binary runs
+ * on any x86-64 node; tests compare all levels. Accumulation is in int32 lanes flushed to int64
+ * often enough that no lane can overflow.
  * overlaps_init/overlaps_free own every array. */
 #ifndef HOPSCAN_OVERLAPS_H
 #define HOPSCAN_OVERLAPS_H
@@ -26,7 +32,15 @@
 
 #include <stdint.h>
 
-typedef enum { OVERLAPS_PORTABLE = 0, OVERLAPS_AVX2 = 1, OVERLAPS_AVX512 = 2 } overlaps_isa;
+typedef enum {
+  OVERLAPS_PORTABLE = 0,
+  OVERLAPS_AVX2 = 1,
+  OVERLAPS_AVX512 = 2, /* AVX-512F */
+  OVERLAPS_VNNI = 3    /* AVX-512F, BW and VNNI: byte dot products on M split in bytes (N < 2^15) */
+} overlaps_isa;
+
+/* Rows whose fields a scan evaluates together (overlaps_fields). */
+#define OVERLAPS_BLOCK 8
 
 /* Largest N the engine accepts (M and its int32 lanes stay far from overflow). */
 #define OVERLAPS_MAX_N (INT64_C(1) << 24)
@@ -39,6 +53,8 @@ typedef struct overlaps {
   uint64_t *X;      /* [nloc][W] local rows: bit set where xi_nu(i) = -1; padding bits 0 */
   int32_t *M;       /* [64 W] overlaps of the current state (entries >= P: never read) */
   int64_t T;        /* sum_{nu < P} M_nu */
+  uint8_t *Mb;      /* [2][64 W] M in bytes: M & 255, then M >> 8 (signed); only where the CPU runs
+                       OVERLAPS_VNNI and N < 2^15 (|M| <= N), else NULL; kept whatever isa is */
   uint64_t *row;    /* [W] the flipped spin's row (g > 1) */
   overlaps_isa isa; /* kernels in use (may be set lower by tests) */
   int64_t n_visits; /* statistics since init: fields evaluated, flips applied */
@@ -53,7 +69,8 @@ const char *overlaps_isa_name(overlaps_isa isa);
  * of a flip's update (about 20 ms). */
 int overlaps_measure(double *ns_word, double *ns_flip, err_t *e);
 
-/* Bytes one rank holds for nloc rows and P patterns (packed rows, M, row buffer). */
+/* Bytes one rank holds for nloc rows and P patterns (packed rows, M and its byte split, row
+ * buffer). */
 double overlaps_bytes(int64_t nloc, int64_t P);
 
 /* Allocates for P patterns on layout lay. Rank-local. ERR_USAGE when N > OVERLAPS_MAX_N. */
@@ -70,6 +87,10 @@ int overlaps_set_state(overlaps_t *o, const int8_t *s, err_t *e);
 
 /* Field of local row r in the current state s. Rank-local. */
 int64_t overlaps_field(overlaps_t *o, const int8_t *s, int64_t r);
+
+/* Fields h[0..n) of local rows r[0..n), 1 <= n <= OVERLAPS_BLOCK, in the current state s, the
+ * same integers as overlaps_field; M is read once for all of them. Rank-local. */
+void overlaps_fields(overlaps_t *o, const int8_t *s, const int64_t *r, int n, int64_t *h);
 
 /* The engine that runs the dynamics on the current state (state index 0). */
 dyn_engine_t overlaps_engine(overlaps_t *o);
