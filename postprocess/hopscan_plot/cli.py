@@ -226,8 +226,11 @@ def cmd_dgen(args):
     rows = _dgen_rows(args, scans, sfs)
     fits = _dgen_fits(rows)
     prefix = args.output or "dgen"
-    paths = plotting.plot_dgen(rows, fits, prefix, formats=_formats(args), k=args.k,
-                               threshold=args.threshold, title=args.title, dpi=args.dpi)
+    k, thr = args.k, args.threshold
+    if sfs and not scans and len({(sf.samples, sf.level) for sf in sfs}) == 1:
+        k, thr = sfs[0].samples, sfs[0].level  # searches only: the title says what they used
+    paths = plotting.plot_dgen(rows, fits, prefix, formats=_formats(args), k=k, threshold=thr,
+                               title=args.title, dpi=args.dpi)
     csv_path = os.path.splitext(prefix)[0] + ".csv" if os.path.splitext(prefix)[1].lstrip(
         ".") in plotting.FORMATS else prefix + ".csv"
     analysis.write_dgen_csv(rows, fits, csv_path)
