@@ -42,6 +42,19 @@ static int output_open_var(output_t *o, int v, err_t *e) {
   return 0;
 }
 
+/* Whether MPI-IO is ROMIO: in Open MPI when the io component chosen through OMPI_MCA_io (what
+ * hopscan's main sets unless the user chose, and what `mpirun --mca io X` passes on) names romio
+ * (its file info carries no hints that would tell); in every other MPI (MPICH and its derivatives)
+ * always. A choice made in an MCA parameter file counts as OMPIO. The same on every rank. */
+static bool output_is_romio(void) {
+#ifdef OMPI_MAJOR_VERSION
+  const char *io = getenv("OMPI_MCA_io");
+  return io && strstr(io, "romio") != NULL;
+#else
+  return true;
+#endif
+}
+
 static int output_open_parallel(output_t *o, err_t *e) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   if (fapl < 0 || H5Pset_fapl_mpio(fapl, o->comm, MPI_INFO_NULL) < 0 ||
@@ -54,6 +67,8 @@ static int output_open_parallel(output_t *o, err_t *e) {
   o->file = H5Fopen(o->path, H5F_ACC_RDWR, fapl);
   int rc = o->file < 0 ? H5FAIL(e, ERR_RUNTIME, "%s: cannot open with MPI-IO", o->path) : 0;
   H5Pclose(fapl);
+  if (!rc)
+    o->romio = output_is_romio();
   return rc;
 }
 
@@ -98,10 +113,16 @@ static int output_select(hid_t space, int nd, const hsize_t *dims, int lead, con
   return 0;
 }
 
-/* HDF5 1.10.8's MPI-IO driver sets a file view for a collective transfer and, when the transfer
- * fails, returns without resetting it: every later write through the file (the superblock at
- * close) then lands at the failed transfer's offset and overwrites finished rows (seen with ROMIO
- * in test_output_write_error_np3). Collective: puts the default view back. */
+/* HDF5 1.10.8's MPI-IO driver (H5FD__mpio_write/read) makes a collective transfer in three MPI
+ * calls, each collective on the file's communicator: MPI_File_set_view (the selection), then
+ * MPI_File_write_at_all/read_at_all, then MPI_File_set_view back to the default view. When the
+ * middle call fails it returns at once: the default view is not put back (every later write
+ * through the file, the superblock at close, would land at the failed transfer's offset) and this
+ * rank skips the collective reset. ROMIO agrees on a write error only when it aggregates the
+ * writes (two-phase I/O); when the ranks' pieces do not interleave it writes independently, so
+ * the ranks that wrote get the error and the others (e.g. those that selected nothing) succeed
+ * and wait in the reset for the ranks that failed: a deadlock, until these make the same reset.
+ * Collective with the reset of the ranks whose transfer succeeded. */
 static void output_reset_view(output_t *o) {
   void *h = NULL;
   if (H5Fget_vfd_handle(o->file, H5P_DEFAULT, &h) >= 0 && h)
@@ -118,12 +139,48 @@ static void output_count_write(output_t *o) {
     o->stats.no_collective_cause |= global | local;
 }
 
+/* One collective H5Dwrite/H5Dread of dataset v, entered by every rank. Every rank returns the same
+ * status, never leaving another rank inside the transfer: a failure of the MPI-IO transfer itself
+ * is completed with the view reset the driver skipped (see output_reset_view) and then agreed; a
+ * failure anywhere else in the transfer (the other ranks may wait in a collective this rank
+ * left) ends the run with MPI_Abort, an error exit instead of a hang. */
+static int output_transfer(output_t *o, bool write, int v, hid_t ms, hid_t fs, void *buf,
+                           err_t *e) {
+  /* The driver's errors after its MPI-IO call and before its view reset: the call failed (ROMIO)
+   * or returned a count that does not match (OMPIO reports a failed write so). */
+  static const char *const after_w[] = {"MPI_File_write_at_all failed", "MPI_Get_elements failed",
+                                        "file write failed", NULL};
+  static const char *const after_r[] = {"MPI_File_read_at_all failed", "MPI_Get_elements failed",
+                                        NULL};
+  int rc = 0;
+  hid_t mtype = output_h5_mtype(o->schema.var[v].def->type);
+  herr_t st = write ? H5Dwrite(o->dset[v], mtype, ms, fs, o->dxpl, buf)
+                    : H5Dread(o->dset[v], mtype, ms, fs, o->dxpl, buf);
+  if (st >= 0 && write)
+    output_count_write(o);
+  if (st < 0) {
+    bool in_mpiio = write ? output_h5_failed_at("H5FD__mpio_write", after_w)
+                          : output_h5_failed_at("H5FD__mpio_read", after_r);
+    rc = H5FAIL(e, ERR_RUNTIME, "%s: %s %s", o->path, write ? "writing" : "reading",
+                o->schema.var[v].name);
+    if (!in_mpiio)
+      agree_abort(o->comm, rc, e);
+    if (o->romio) /* before any other collective: the reset the ranks that succeeded made */
+      output_reset_view(o);
+  }
+  rc = agree_relay(o->comm, rc, e);
+  /* Other components (OMPIO): the reset after the agreement, on every rank, as before ROMIO was
+   * the default; a 2-rank run gets the error so (at >= 3 ranks OMPIO itself deadlocks). */
+  if (rc && !o->romio)
+    output_reset_view(o);
+  return rc;
+}
+
 int output_xfer(output_t *o, bool write, int v, int lead, const int64_t *units, int64_t count,
                 void *buf, err_t *e) {
   int rc = 0;
   hid_t fs = -1, ms = -1, dset = o->dset[v];
   const char *name = o->schema.var[v].name;
-  hid_t mtype = output_h5_mtype(o->schema.var[v].def->type);
   hsize_t dims[8];
   static uint8_t dummy[16];
   H5TRY(fs = H5Dget_space(dset), "%s: %s", o->path, name);
@@ -140,28 +197,31 @@ int output_xfer(output_t *o, bool write, int v, int lead, const int64_t *units, 
   H5TRY(ms = H5Screate_simple(1, &mdim, NULL), "%s: %s", o->path, name);
   if (!count)
     H5TRY(H5Sselect_none(ms), "%s: %s", o->path, name);
-  void *p = count ? buf : dummy;
-  if (write)
-    H5TRY(H5Dwrite(dset, mtype, ms, fs, o->dxpl, p), "%s: writing %s", o->path, name);
-  else
-    H5TRY(H5Dread(dset, mtype, ms, fs, o->dxpl, p), "%s: reading %s", o->path, name);
-  if (write)
-    output_count_write(o);
 done:
+  /* Every rank enters the collective transfer, or none does. */
+  rc = agree_relay(o->comm, rc, e);
+  if (!rc)
+    rc = output_transfer(o, write, v, ms, fs, count ? buf : dummy, e);
   if (ms >= 0)
     H5Sclose(ms);
   if (fs >= 0)
     H5Sclose(fs);
-  rc = agree_relay(o->comm, rc, e);
-  if (rc)
-    output_reset_view(o);
   return rc;
 }
 
+/* H5Fflush ends in MPI_File_sync, which ROMIO makes without communication (fsync): a rank whose
+ * sync failed leaves no other rank waiting, and the status is agreed. Anything else that fails in
+ * the flush (the metadata cache's collective steps; nothing is dirty after creation) may leave
+ * the other ranks in a collective of HDF5's: MPI_Abort, as in output_transfer. */
 int output_flush(output_t *o, err_t *e) {
   int rc = 0;
-  if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0)
+  if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0) {
+    static const char *const sync[] = {"MPI_File_sync failed", NULL};
+    bool in_sync = output_h5_failed_at("H5FD__mpio_flush", sync);
     rc = H5FAIL(e, ERR_RUNTIME, "%s: flushing", o->path);
+    if (!in_sync)
+      agree_abort(o->comm, rc, e);
+  }
   return agree_relay(o->comm, rc, e);
 }
 
@@ -245,13 +305,7 @@ int output_open(output_t **out, const char *path, const config_t *c, bool overwr
   rc = output_open_vars(o, e);
   TRY(e, rc, agree_relay(comm, rc, e), fail);
   /* Every rank reads all done flags (small: one byte per task). */
-  if (H5Dread(o->dset[o->v_done], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, o->dxpl, o->done) < 0)
-    rc = H5FAIL(e, ERR_RUNTIME, "%s: reading %s", o->path, o->schema.var[o->v_done].name);
-  rc = agree_relay(comm, rc, e);
-  if (rc) {
-    output_reset_view(o);
-    goto fail;
-  }
+  TRY(e, rc, output_transfer(o, false, o->v_done, H5S_ALL, H5S_ALL, o->done, e), fail);
   if (resumed)
     TRY(e, rc, output_summarize_all_done(o, e), fail);
   *out = o;

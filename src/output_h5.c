@@ -65,6 +65,31 @@ int output_h5_fail(err_t *e, int code, const char *file, int line, const char *f
   va_end(ap);
   return err_set(e, code, file, line, func, "%s: %s", ctx, m.text[0] ? m.text : "HDF5 error");
 }
+/* Whether the HDF5 error stack holds an error raised in HDF5 function `func` whose description
+ * starts with one of descs[] (NULL-terminated). Leaves the stack as it is. */
+typedef struct output_h5find {
+  const char *func;
+  const char *const *descs;
+  bool found;
+} output_h5find_t;
+
+static herr_t output_h5_find_cb(unsigned n, const H5E_error2_t *err, void *data) {
+  (void)n;
+  output_h5find_t *f = data;
+  if (!err->func_name || strcmp(err->func_name, f->func) != 0 || !err->desc)
+    return 0;
+  for (const char *const *d = f->descs; *d; d++)
+    if (!strncmp(err->desc, *d, strlen(*d)))
+      f->found = true;
+  return 0;
+}
+
+bool output_h5_failed_at(const char *func, const char *const *descs) {
+  output_h5find_t f = {.func = func, .descs = descs, .found = false};
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, output_h5_find_cb, &f);
+  return f.found;
+}
+
 /* ---- types and attributes ------------------------------------------------------------------ */
 
 hid_t output_h5_ftype(output_type_t t) {

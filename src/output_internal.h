@@ -32,6 +32,7 @@ struct output {
   int v_done;                  /* schema index of the done flags */
   uint8_t *done;               /* [tasks], identical on every rank */
   int lock_fd;                 /* rank 0: the open lock file, -1 otherwise */
+  bool romio;                  /* the MPI-IO component is ROMIO (see output_transfer) */
   output_io_stats_t stats;
 };
 
@@ -42,6 +43,11 @@ struct output {
 int output_h5_fail(err_t *e, int code, const char *file, int line, const char *func,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 #define H5FAIL(e, code, ...) output_h5_fail((e), (code), __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* Whether the HDF5 error stack holds an error raised in HDF5's function `func` (e.g.
+ * "H5FD__mpio_write") with a description starting with one of descs[] (NULL-terminated). Must
+ * run before any other HDF5 call; leaves the stack as it is. */
+bool output_h5_failed_at(const char *func, const char *const *descs);
 
 /* In functions with `int rc`, `err_t *e` and a `done:` label: fail when an HDF5 call is < 0. */
 #define H5TRY(expr, ...)                                                                           \

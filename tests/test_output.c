@@ -135,6 +135,15 @@ static void check_collective(output_t *o) {
   T_EQ_I(s.no_collective_cause, 0);
 }
 
+/* The raw-data writes of every rank together (output_get_io_stats is rank-local). */
+static int64_t writes_all(output_t *o) {
+  output_io_stats_t s;
+  output_get_io_stats(o, &s);
+  int64_t all = 0;
+  MPI_Allreduce(&s.writes, &all, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  return all;
+}
+
 /* ---- serial checks of the closed file (rank 0) --------------------------------------------- */
 
 static double *read_all(hid_t f, const char *name, int64_t *n) {
@@ -149,6 +158,30 @@ static double *read_all(hid_t f, const char *name, int64_t *n) {
   H5Sclose(s);
   H5Dclose(d);
   return v;
+}
+
+/* Rank 0 sets value `at` (flat index) of summary variable `name` of the closed file at path to
+ * 42: what a kill between an epoch's done flags and its summaries leaves, a stale summary.
+ * Collective. */
+static void spoil_summary(const char *path, const char *name, int64_t at) {
+  if (rank_ == 0) {
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    T_CHECK(f >= 0);
+    int64_t n = 0;
+    double *v = f >= 0 ? read_all(f, name, &n) : NULL;
+    hid_t d = v ? H5Dopen2(f, name, H5P_DEFAULT) : -1;
+    T_CHECK(d >= 0 && at < n);
+    if (d >= 0 && at < n) {
+      v[at] = 42.0;
+      T_CHECK(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    }
+    if (d >= 0)
+      H5Dclose(d);
+    if (f >= 0)
+      H5Fclose(f);
+    free(v);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 static bool same(double a, double b) {
@@ -356,11 +389,13 @@ static void part_epochs_and_resume(const char *dir) {
   }
   MPI_Barrier(MPI_COMM_WORLD);
 
-  /* Resume with the identical config keeps the done flags; complete the scan. */
+  /* Resume with the identical config keeps the done flags and, the summaries being consistent
+   * with them, writes nothing; complete the scan. */
   T_OK(&e, output_open(&o, path, &c, false, MPI_COMM_WORLD, &e));
   if (!o)
     goto out;
   expect_done(o, &c, want);
+  T_EQ_I(writes_all(o), 0);
   int64_t rest[64] = {0}, nrest = 0;
   for (int64_t t = 0; t < T; t++)
     if (!want[t])
@@ -597,6 +632,47 @@ static void part_refusals(const char *dir) {
   config_free(&c);
 }
 
+/* A stale summary (a kill between an epoch's done flags and its summaries) is recomputed when
+ * the scan resumes, and only what differs is written: here two values of two variables. */
+static void part_summary_repair(const char *dir) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/stale.h5", dir);
+  config_t c;
+  config_init(&c);
+  load(&c, cfg_text);
+  uint8_t *want = calloc((size_t)(config_points(&c) * c.samples), 1);
+  err_t e;
+  output_t *o = NULL;
+  T_OK(&e, output_open(&o, path, &c, false, MPI_COMM_WORLD, &e));
+  if (o) {
+    write_epoch(o, &c, E1, NE(E1));
+    mark_set(want, E1, NE(E1));
+    T_OK(&e, output_close(o, &e));
+    o = NULL;
+  }
+  spoil_summary(path, "mean_train", E1[3] / c.samples);
+  spoil_summary(path, "sem_test", E1[6] / c.samples);
+  T_OK(&e, output_open(&o, path, &c, false, MPI_COMM_WORLD, &e));
+  if (o) {
+    T_EQ_I(writes_all(o), 2 * size_); /* one collective write per spoiled variable */
+    expect_done(o, &c, want);
+    T_OK(&e, output_close(o, &e));
+    o = NULL;
+  }
+  if (rank_ == 0)
+    check_file(path, &c, want);
+  free(want);
+  config_free(&c);
+}
+
+/* Every rank under a file-size limit of 4096 bytes (below every data offset) or back at `old`. */
+static void limit_writes(bool on, const struct rlimit *old) {
+  struct rlimit lim = *old;
+  lim.rlim_cur = 4096;
+  signal(SIGXFSZ, SIG_IGN);
+  T_CHECK(setrlimit(RLIMIT_FSIZE, on ? &lim : old) == 0);
+}
+
 /* A write error during an epoch (here: a file-size limit below the data offsets, which makes
  * every raw-data write fail with EFBIG) is a clear ERR_RUNTIME on every rank, and the previous
  * checkpoint stays valid: reopening shows exactly the earlier done samples, consistent. The first
@@ -616,31 +692,35 @@ static void part_write_error(const char *dir) {
   if (o) {
     write_epoch(o, &c, E1, NE(E1));
     mark_set(want, E1, NE(E1));
-    struct rlimit old, lim;
+    struct rlimit old;
     getrlimit(RLIMIT_FSIZE, &old);
-    lim = old;
-    lim.rlim_cur = 4096;
-    signal(SIGXFSZ, SIG_IGN);
-    T_CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
-    int64_t cnt = 0;
-    task_result_t *r = make_results(&c, E2, NE(E2), &cnt);
-    err_init(&e);
-    int rc = output_write_epoch(o, r, cnt, &e);
-    setrlimit(RLIMIT_FSIZE, &old);
-    for (int64_t i = 0; i < cnt; i++)
-      task_result_free(&r[i]);
-    free(r);
-    check_agreed(rc);
-    T_EQ_I(rc, ERR_RUNTIME);
-    if (rank_ == 0) {
-      fprintf(stderr, "expected error: %s\n", e.msg);
-      T_CHECK(strstr(e.msg, path) != NULL);
-      T_CHECK(strstr(e.msg, "writing ") != NULL && strstr(e.msg, "_train") != NULL);
+    /* E2's rows come from every rank that holds tasks; E3's from one rank only (the others
+     * select nothing and their transfer succeeds: ROMIO then writes independently and only the
+     * writing rank sees the error, which hung before output_transfer completed its view reset). */
+    static const int64_t E3[] = {6, 8, 10}; /* owner 1 at any rank count > 1 */
+    const int64_t *sets[2] = {E2, E3};
+    int64_t nsets[2] = {NE(E2), NE(E3)};
+    for (int i = 0; i < 2; i++) {
+      int64_t cnt = 0;
+      task_result_t *r = make_results(&c, sets[i], nsets[i], &cnt);
+      limit_writes(true, &old);
+      err_init(&e);
+      int rc = output_write_epoch(o, r, cnt, &e);
+      limit_writes(false, &old);
+      for (int64_t j = 0; j < cnt; j++)
+        task_result_free(&r[j]);
+      free(r);
+      check_agreed(rc);
+      T_EQ_I(rc, ERR_RUNTIME);
+      if (rank_ == 0) {
+        fprintf(stderr, "expected error: %s\n", e.msg);
+        T_CHECK(strstr(e.msg, path) != NULL);
+        T_CHECK(strstr(e.msg, "writing ") != NULL && strstr(e.msg, "_train") != NULL);
+      }
+      expect_done(o, &c, want);
     }
-    expect_done(o, &c, want);
     err_init(&e);
-    rc = output_close(o, &e);
-    check_agreed(rc);
+    check_agreed(output_close(o, &e));
     o = NULL;
   }
   T_OK(&e, output_open(&o, path, &c, false, MPI_COMM_WORLD, &e));
@@ -649,6 +729,30 @@ static void part_write_error(const char *dir) {
     T_OK(&e, output_close(o, &e));
   }
   /* Rows of the failed epoch may be partly written (allowed: they are not marked done). */
+  if (rank_ == 0)
+    check_file_ex(path, &c, want, false);
+  /* A write error while a resume repairs a stale summary (only the rank that holds that point
+   * writes): ERR_RUNTIME on every rank from output_open, and the next resume repairs it. */
+  spoil_summary(path, "mean_train", E1[3] / c.samples);
+  struct rlimit old;
+  getrlimit(RLIMIT_FSIZE, &old);
+  limit_writes(true, &old);
+  err_init(&e);
+  int rc = output_open(&o, path, &c, false, MPI_COMM_WORLD, &e);
+  limit_writes(false, &old);
+  check_agreed(rc);
+  T_EQ_I(rc, ERR_RUNTIME);
+  T_CHECK(o == NULL);
+  if (rank_ == 0) {
+    fprintf(stderr, "expected error: %s\n", e.msg);
+    T_CHECK(strstr(e.msg, path) != NULL && strstr(e.msg, "writing mean_train") != NULL);
+  }
+  T_OK(&e, output_open(&o, path, &c, false, MPI_COMM_WORLD, &e));
+  if (o) {
+    expect_done(o, &c, want);
+    T_OK(&e, output_close(o, &e));
+    o = NULL;
+  }
   if (rank_ == 0)
     check_file_ex(path, &c, want, false);
   free(want);
@@ -766,6 +870,7 @@ int main(int argc, char **argv) {
     T_CHECK(dir[0] != '\0');
     if (dir[0] && !only_werr) {
       part_epochs_and_resume(dir);
+      part_summary_repair(dir);
       part_refusals(dir);
     }
     /* Open MPI's default MPI-IO (OMPIO, fcoll vulcan) deadlocks on a failed collective write at
