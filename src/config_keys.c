@@ -298,6 +298,18 @@ const key_def config_keys[CONFIG_N_KEYS] = {
      .range_text = ">= samples",
      .help = "samples at a point whose confidence interval straddles the level; auto: 2 * "
              "samples (min_sample_mean: samples, no top-ups)"},
+    {.name = "search.first_samples",
+     .type = KT_AUTO_INT,
+     .flags = K_SEARCH,
+     .def = "auto",
+     .imin = 1,
+     .imax = CONFIG_I31,
+     .off = OFF(search.first_samples),
+     .type_text = "auto or integer",
+     .range_text = "1 .. samples",
+     .help = "samples of a point's first batch and of each top-up; points decided early stop "
+             "there (mean, frac_retrieved: interval clear of the level; min_sample_mean: a "
+             "sample below it); auto: samples"},
     {.name = "search.odd",
      .type = KT_ENUM,
      .flags = K_SEARCH,

@@ -595,6 +595,10 @@ static int prepare_search(ctx_t *x) {
                 "%lld: must be >= samples = %lld (min_sample_mean: equal to it, since every "
                 "sample is part of its definition)",
                 (long long)ms, (long long)c->samples);
+  if (c->search.first_samples > c->samples)
+    return fail(x, value_pos_or(x, "search.first_samples", x->root_pos), "search.first_samples",
+                "%lld exceeds samples = %lld", (long long)c->search.first_samples,
+                (long long)c->samples);
   char msg[256];
   double *v = NULL;
   int64_t n = 0;

@@ -16,6 +16,11 @@ int64_t config_samples_dim(const config_t *c) {
   return c->search.statistic == STAT_MIN_SAMPLE_MEAN ? c->samples : 2 * c->samples;
 }
 
+int64_t config_first_samples(const config_t *c) {
+  int64_t f = c->search.first_samples > 0 ? c->search.first_samples : c->samples;
+  return f < config_samples_dim(c) ? f : config_samples_dim(c);
+}
+
 /* The integer nearest to y (odd: the odd integer nearest to y, ties down), at least 1. */
 static int64_t lattice_integer(double y, int odd) {
   int64_t v = odd ? 2 * (int64_t)ceil((y - 1.0) / 2.0 - 0.5) + 1 : llround(y);

@@ -101,7 +101,7 @@ int search_init(search_t *s, const config_t *c, err_t *e) {
   s->c = c;
   s->n_lat = search_lattice_size(c);
   s->n_lines = search_lines(c);
-  s->S = c->samples;
+  s->S = config_first_samples(c);
   s->S_max = config_samples_dim(c);
   s->points = config_points(c);
   size_t tasks = (size_t)(s->points * s->S_max);
@@ -196,16 +196,28 @@ static bool search_ambiguous(const search_t *s, double stat, double hw) {
   return !isnan(hw) && fabs(stat - s->c->search.level) < hw;
 }
 
+/* The point needs more samples before it is decided: mean, frac_retrieved: the level inside its
+ * interval (or no interval yet); min_sample_mean: every sample so far above the level (above
+ * means all max_samples samples above). */
+static bool search_needs_more(const search_t *s, int64_t pt, double st, double hw) {
+  if (s->req[pt] >= s->S_max)
+    return false;
+  if (s->c->search.statistic == STAT_MIN_SAMPLE_MEAN)
+    return search_above(s, st);
+  return isnan(hw) || search_ambiguous(s, st, hw);
+}
+
 /* Decides one line whose requests are all recorded; *changed when it requested more. */
 static int search_decide(search_t *s, int64_t line, bool *changed, err_t *e) {
   *changed = false;
   double st, hw;
   for (int64_t k = 0; k < s->n_lat; k++) { /* 1. top-ups */
     int64_t pt = search_point(s, line, k);
-    if (s->req[pt] == 0 || s->req[pt] >= s->S_max || !search_statistic(s, pt, &st, &hw) ||
-        !search_ambiguous(s, st, hw))
+    if (s->req[pt] == 0 || !search_statistic(s, pt, &st, &hw) || !search_needs_more(s, pt, st, hw))
       continue;
     int64_t upto = s->req[pt] + s->S < s->S_max ? s->req[pt] + s->S : s->S_max;
+    if (s->c->search.statistic == STAT_MIN_SAMPLE_MEAN)
+      upto = s->S_max; /* above so far: the rest at once */
     CHECK(e, search_request(s, pt, upto, e));
     *changed = true;
   }
@@ -350,11 +362,14 @@ void search_report_fill(const search_t *s, search_report_t *r) {
 
 void search_estimate(const config_t *c, double crossings, double *tasks, double *grid) {
   double n_lat = (double)search_lattice_size(c), lines = (double)search_lines(c);
-  double S = (double)c->samples;
+  double F = (double)config_first_samples(c), S = (double)config_samples_dim(c);
   double coarse = (double)c->search.coarse < n_lat ? (double)c->search.coarse : n_lat;
   double gap = (n_lat - 1) / (coarse - 1); /* lattice steps per coarse interval */
   double rounds = gap > 1 ? ceil(log2(gap)) : 0;
-  double per_point = c->search.statistic == STAT_MIN_SAMPLE_MEAN ? S : S + S;
-  *tasks = lines * (coarse * S + crossings * rounds * per_point);
-  *grid = lines * n_lat * S;
+  /* min_sample_mean: half the points above (all samples), half below (the first batch);
+   * mean, frac_retrieved: the first batch and, near the level, one top-up */
+  bool min = c->search.statistic == STAT_MIN_SAMPLE_MEAN;
+  double per_coarse = min ? (S + F) / 2 : F, per_refined = min ? (S + F) / 2 : 2 * F;
+  *tasks = lines * (coarse * per_coarse + crossings * rounds * per_refined);
+  *grid = lines * n_lat * (double)c->samples;
 }

@@ -248,7 +248,53 @@ static void test_order_and_resume(void) {
   config_free(&c);
 }
 
+/* min_sample_mean with a first batch of 2 of 6 samples: the same brackets as with all 6 at every
+ * point (a sample below the level decides "below" either way), for fewer samples. */
+static void test_first_samples(void) {
+  const char *fmt = "N: 2000\nalpha_D: [0.02]\nL: [1, 3, dense]\nsamples: 6\n"
+                    "probes: {test: 8}\nsearch: {along: alpha, range: [0.01, 4], "
+                    "statistic: min_sample_mean, level: 0.5, coarse: 6%s}\n";
+  char t1[512], t2[512];
+  snprintf(t1, sizeof t1, fmt, "");
+  snprintf(t2, sizeof t2, fmt, ", first_samples: 2");
+  config_t c1, c2;
+  err_t e;
+  T_OK(&e, config_load_string(&c1, t1, strlen(t1), "all.yaml", &e));
+  T_OK(&e, config_load_string(&c2, t2, strlen(t2), "first.yaml", &e));
+  T_EQ_I(config_first_samples(&c2), 2);
+  world_t w = {CURVE_STEP, 0.35};
+  search_t a, b;
+  T_OK(&e, search_init(&a, &c1, &e));
+  T_OK(&e, search_init(&b, &c2, &e));
+  int64_t na = drive(&a, &w, 1, 1, -1, NULL), nb = drive(&b, &w, 4, 2, -1, NULL);
+  search_report_t ra, rb;
+  T_OK(&e, search_report_init(&ra, &c1, &e));
+  T_OK(&e, search_report_init(&rb, &c2, &e));
+  search_report_fill(&a, &ra);
+  search_report_fill(&b, &rb);
+  size_t nc = (size_t)(ra.n_lines * ra.n_cross);
+  T_CHECK(!memcmp(ra.n_crossings, rb.n_crossings, (size_t)ra.n_lines * sizeof(int32_t)));
+  T_CHECK(!memcmp(ra.lo, rb.lo, nc * sizeof(double)) && !memcmp(ra.hi, rb.hi, nc * sizeof(double)));
+  T_CHECK(!memcmp(ra.direction, rb.direction, nc * sizeof(int32_t)));
+  T_CHECK(nb < na);
+  int64_t partial = 0;
+  for (int64_t p = 0; p < b.points; p++) {
+    T_CHECK(b.req[p] == 0 || b.req[p] == 2 || b.req[p] == 6);
+    partial += b.req[p] == 2;
+  }
+  T_CHECK(partial > 0);
+  printf("min_sample_mean: %lld samples with all 6 at every point, %lld with a first batch of 2\n",
+         (long long)na, (long long)nb);
+  search_report_free(&ra);
+  search_report_free(&rb);
+  search_free(&a);
+  search_free(&b);
+  config_free(&c1);
+  config_free(&c2);
+}
+
 int main(void) {
+  test_first_samples();
   test_lattice();
   test_step();
   test_reentrant();

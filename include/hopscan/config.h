@@ -27,11 +27,12 @@ typedef struct config_search {
   int64_t n_range;
   int observable; /* probe kind index (PROBE_TRAIN, PROBE_TEST, PROBE_FEATURE) */
   search_stat statistic;
-  double level;        /* the statistic crosses it at a transition */
-  double tolerance;    /* final bracket width, log10 units */
-  int64_t coarse;      /* lattice points of the first pass */
-  int64_t max_samples; /* 0 = auto; config_samples_dim gives the value used */
-  int odd;             /* 1: the searched integer (P or D) takes odd values only */
+  double level;          /* the statistic crosses it at a transition */
+  double tolerance;      /* final bracket width, log10 units */
+  int64_t coarse;        /* lattice points of the first pass */
+  int64_t max_samples;   /* 0 = auto; config_samples_dim gives the value used */
+  int64_t first_samples; /* 0 = auto (samples); config_first_samples gives the value used */
+  int odd;               /* 1: the searched integer (P or D) takes odd values only */
 } config_search_t;
 
 typedef struct config {
@@ -111,6 +112,9 @@ void config_point_coords(const config_t *c, int64_t point, int64_t *ia, int64_t 
  * (auto: 2 * samples, or samples for min_sample_mean, which has no top-ups). Task ids and the
  * file's sample dimension use it. */
 int64_t config_samples_dim(const config_t *c);
+/* A search's first batch of samples at a new point, and the size of each top-up:
+ * search.first_samples (auto: samples), at most config_samples_dim. */
+int64_t config_first_samples(const config_t *c);
 
 /* The search lattice of config c (search.along set): the distinct integers v = round(x N) (odd
  * with search.odd) of a log-spaced grid over search.range with spacing tolerance/2 in log10, as

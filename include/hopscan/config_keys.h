@@ -50,7 +50,7 @@ typedef struct key_def {
   const char *type_text, *default_text, *range_text, *help;
 } key_def;
 
-enum { CONFIG_N_KEYS = 30 }; /* entries in config_keys[] */
+enum { CONFIG_N_KEYS = 31 }; /* entries in config_keys[] */
 extern const key_def config_keys[CONFIG_N_KEYS];
 
 #define CONFIG_I31 INT64_C(2147483647)

@@ -6,16 +6,20 @@
  * config's grid, whose searched axis is the lattice (config_search_lattice), so each
  * evaluation's randomness is addressed by its point and sample as in a grid scan.
  *
- * A line advances in rounds. Round 0 requests the coarse lattice points with `samples` samples.
+ * A line advances in rounds. Round 0 requests the coarse lattice points with F samples
+ * (search.first_samples, auto: samples; config_first_samples).
  * A round is decided only when every task it requested has been recorded, from those results
  * alone (samples in index order), so the requests — and the results — do not depend on the
  * order in which tasks finish, on the rank count, or on a kill and resume (resume records the
  * file's done tasks and replays the decisions). A decided round either
- *   1. tops up: every point whose statistic's 95 % interval (1.96 SE over its samples) contains
- *      the level gets `samples` more samples, up to max_samples; or, when none needs it,
+ *   1. tops up: every point not decided yet gets more samples — mean, frac_retrieved: its
+ *      statistic's 95 % interval (1.96 SE over its samples; none below 2 samples) contains the
+ *      level: F more, up to max_samples; min_sample_mean: every sample so far above the level:
+ *      all max_samples (= samples; one sample below decides "below", which is why F < samples
+ *      saves work without changing any decision); or, when none needs it,
  *   2. refines: every bracket (consecutive evaluated points on opposite sides of the level)
- *      wider than the tolerance and not adjacent on the lattice gets its midpoint; or, when none
- *      is left,
+ *      wider than the tolerance and not adjacent on the lattice gets its midpoint with F
+ *      samples; or, when none is left,
  *   3. ends the line.
  * Statistic per point: mean (of the per-sample mean overlap), frac_retrieved (of the per-sample
  * fraction of probes with m > retrieval_threshold), min_sample_mean (smallest per-sample mean;
@@ -106,7 +110,8 @@ int64_t search_lattice_size(const config_t *c);
 
 /* Estimated tasks of a search, for `plan`: the coarse pass plus `crossings` crossings per line,
  * each refined from one coarse interval to the tolerance with `samples` per point, and one
- * top-up per refined point (mean and frac_retrieved). *grid: tasks of the grid over the whole
+ * top-up per refined point (mean, frac_retrieved; min_sample_mean: half the points with every
+ * sample, half with the first batch). *grid: tasks of the grid over the whole
  * lattice with `samples` per point (the grid of the same resolution). */
 void search_estimate(const config_t *c, double crossings, double *tasks, double *grid);
 
