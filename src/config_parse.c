@@ -79,38 +79,11 @@ static bool scalar_plain(const yaml_node_t *n) {
 
 /* ---- did you mean ---------------------------------------------------------------------------- */
 
-/* Optimal-string-alignment distance (Levenshtein + adjacent transposition), case-insensitive. */
-static int edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 63 || lb > 63)
-    return 99;
-  int d[64][64];
-  for (size_t i = 0; i <= la; i++)
-    d[i][0] = (int)i;
-  for (size_t j = 0; j <= lb; j++)
-    d[0][j] = (int)j;
-  for (size_t i = 1; i <= la; i++)
-    for (size_t j = 1; j <= lb; j++) {
-      int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-      int best = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < best)
-        best = d[i][j - 1] + 1;
-      if (d[i - 1][j - 1] + cost < best)
-        best = d[i - 1][j - 1] + cost;
-      if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
-          tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
-          d[i - 2][j - 2] + 1 < best)
-        best = d[i - 2][j - 2] + 1;
-      d[i][j] = best;
-    }
-  return d[la][lb];
-}
-
 /* "unknown key (did you mean 'x'?)" or "unknown key (expected one of: a, b, c)". */
 static void suggest(char *out, size_t len, const char *word, const char *const *cands, int n) {
   int best = -1, bestd = 99;
   for (int i = 0; i < n; i++) {
-    int d = edit_distance(word, cands[i]);
+    int d = util_edit_distance(word, cands[i]);
     if (d < bestd) {
       bestd = d;
       best = i;

@@ -60,4 +60,8 @@ void util_format_double(char *buf, size_t len, double v);
 /* Reads a whole file into a NUL-terminated buffer (caller frees). */
 int util_read_file(const char *path, char **data, size_t *len, err_t *e);
 
+/* Optimal-string-alignment distance (Levenshtein plus adjacent transposition), case-insensitive;
+ * 99 for strings longer than 63 characters ("did you mean" suggestions). */
+int util_edit_distance(const char *a, const char *b);
+
 #endif
