@@ -54,6 +54,7 @@ void config_free(config_t *c) {
   free(c->alpha_D);
   free(c->L);
   free(c->mixture_sizes);
+  free(c->search.range);
   config_init(c);
 }
 
