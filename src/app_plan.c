@@ -87,8 +87,11 @@ static int plan_print_grid(const config_t *c, const plan_summary_t *s, err_t *e)
            (unsigned long long)c->seed);
   printf("grid        A x B x C = %lld x %lld x %lld = %lld points\n", (long long)A, (long long)B,
          (long long)C, (long long)s->points);
-  printf("tasks       %lld points x %lld samples = %lld tasks\n", (long long)s->points,
-         (long long)c->samples, (long long)s->tasks);
+  printf("tasks       %lld points x %lld samples = %lld tasks%s\n", (long long)s->points,
+         (long long)c->samples, (long long)s->tasks,
+         c->search.along != SEARCH_NONE ? " (the whole lattice: a search computes part of it, "
+                                          "see `search` below)"
+                                        : "");
   printf("probes      per task: train %lld, test %lld, feature %lld; dynamics %s order, at most "
          "%lld sweeps; retrieved when m > %g\n\n",
          (long long)c->probes[PROBE_TRAIN], (long long)c->probes[PROBE_TEST],
@@ -228,11 +231,19 @@ static void plan_print_search(const config_t *c, const plan_summary_t *s) {
   if (most > grid * (double)config_samples_dim(c) / (double)c->samples)
     most = grid * (double)config_samples_dim(c) / (double)c->samples;
   double per_sample = s->tasks > 0 ? s->core_hours / (double)s->tasks : 0.0;
+  char batches[160];
+  if (c->search.statistic == STAT_MIN_SAMPLE_MEAN)
+    snprintf(batches, sizeof batches, "first %lld samples, all %lld while every sample is above %g",
+             (long long)config_first_samples(c), (long long)config_samples_dim(c), c->search.level);
+  else
+    snprintf(batches, sizeof batches,
+             "first %lld samples, up to %lld where the interval straddles %g",
+             (long long)config_first_samples(c), (long long)config_samples_dim(c), c->search.level);
   printf("\nsearch       along %s: %lld lines x %lld lattice points (spacing %g in log10, coarse "
-         "pass %lld points), samples %lld, up to %lld where the interval straddles %g\n",
+         "pass %lld points), %s\n",
          c->search.along == SEARCH_ALPHA ? "alpha" : "alpha_D", (long long)search_lines(c),
          (long long)search_lattice_size(c), c->search.tolerance / 2, (long long)c->search.coarse,
-         (long long)c->samples, (long long)config_samples_dim(c), c->search.level);
+         batches);
   printf(
       "  estimate   %.0f samples with one crossing per line (at most %.0f), against %.0f for the "
       "grid of the same resolution: %.2f of it\n",
