@@ -138,6 +138,28 @@ __attribute__((target("avx512f"))) static void axpy_avx512(int32_t *M, const uin
   }
 }
 
+/* M[nu] += sum_b (bit nu of x[b] set ? -c[b] : c[b]) for OVERLAPS_BLOCK rows (setting a state):
+ * each line of M is loaded and stored once for all of them. */
+__attribute__((target("avx512f"))) static void
+axpy_block_avx512(int32_t *M, const uint64_t *const *x, const int32_t *c, int64_t W) {
+  int32_t sum = 0;
+  __m512i v2c[OVERLAPS_BLOCK];
+  for (int b = 0; b < OVERLAPS_BLOCK; b++) {
+    sum += c[b];
+    v2c[b] = _mm512_set1_epi32(2 * c[b]);
+  }
+  const __m512i vsum = _mm512_set1_epi32(sum);
+  for (int64_t k = 0; k < W; k++) {
+    int32_t *m = M + 64 * k;
+    for (int g = 0; g < 4; g++) {
+      __m512i mm = _mm512_add_epi32(_mm512_load_si512(m + 16 * g), vsum);
+      for (int b = 0; b < OVERLAPS_BLOCK; b++)
+        mm = _mm512_mask_sub_epi32(mm, (__mmask16)(x[b][k] >> (16 * g)), mm, v2c[b]);
+      _mm512_store_si512(m + 16 * g, mm);
+    }
+  }
+}
+
 /* The 16 int32 lanes of a summed to int64 (no lane sum can overflow). */
 __attribute__((target("avx512f"))) static int64_t reduce_epi32_avx512(__m512i a) {
   __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(a));
@@ -362,10 +384,42 @@ static int64_t popcount_row(const uint64_t *x, int64_t W) {
   return n;
 }
 
+#if OVERLAPS_X86
+/* The same with the popcnt instruction (every AVX2 CPU has it; without it gcc calls libgcc's
+ * __popcountdi2 once per word, which cost more than the update of M). */
+__attribute__((target("popcnt"))) static int64_t popcount_row_popcnt(const uint64_t *x, int64_t W) {
+  int64_t n = 0;
+  for (int64_t k = 0; k < W; k++)
+    n += __builtin_popcountll(x[k]);
+  return n;
+}
+#endif
+
+static int64_t popcount(const overlaps_t *o, const uint64_t *x) {
+#if OVERLAPS_X86
+  if (o->isa >= OVERLAPS_AVX2)
+    return popcount_row_popcnt(x, o->W);
+#endif
+  return popcount_row(x, o->W);
+}
+
 int overlaps_set_state(overlaps_t *o, const int8_t *s, err_t *e) {
   const layout_t *lay = o->lay;
   memset(o->M, 0, (size_t)o->W * 64 * sizeof(int32_t));
-  for (int64_t r = 0; r < lay->nloc; r++)
+  int64_t r = 0;
+#if OVERLAPS_X86
+  if (o->isa >= OVERLAPS_AVX512) /* rows by blocks; a short last block adds rows with c = 0 */
+    for (; r < lay->nloc; r += OVERLAPS_BLOCK) {
+      const uint64_t *x[OVERLAPS_BLOCK];
+      int32_t c[OVERLAPS_BLOCK];
+      for (int b = 0; b < OVERLAPS_BLOCK; b++) {
+        x[b] = o->X + (size_t)(r + b < lay->nloc ? r + b : r) * (size_t)o->W;
+        c[b] = r + b < lay->nloc ? s[lay->rows[r + b]] : 0;
+      }
+      axpy_block_avx512(o->M, x, c, o->W);
+    }
+#endif
+  for (; r < lay->nloc; r++)
     axpy(o, o->X + (size_t)r * (size_t)o->W, s[lay->rows[r]], false);
   if (lay->g > 1) {
     int count;
@@ -435,7 +489,7 @@ static int engine_flip(void *ctx, const int8_t *s, int64_t q, int64_t j, err_t *
   /* xi_nu(j) s_j changed by 2 s_j xi_nu(j) (s_j the new value) */
   const int32_t c = 2 * (int32_t)s[j];
   axpy(o, x, c, true);
-  o->T += (int64_t)c * (o->P - 2 * popcount_row(x, o->W));
+  o->T += (int64_t)c * (o->P - 2 * popcount(o, x));
   o->n_flips++;
   return 0;
 }
