@@ -377,30 +377,32 @@ int overlaps_build(overlaps_t *o, const patterns_t *p, err_t *e) {
   return 0;
 }
 
-static int64_t popcount_row(const uint64_t *x, int64_t W) {
+/* Set bits of x (y == NULL) or of x ^ y. */
+static int64_t popcount_row(const uint64_t *x, const uint64_t *y, int64_t W) {
   int64_t n = 0;
   for (int64_t k = 0; k < W; k++)
-    n += __builtin_popcountll(x[k]);
+    n += __builtin_popcountll(y ? x[k] ^ y[k] : x[k]);
   return n;
 }
 
 #if OVERLAPS_X86
 /* The same with the popcnt instruction (every AVX2 CPU has it; without it gcc calls libgcc's
  * __popcountdi2 once per word, which cost more than the update of M). */
-__attribute__((target("popcnt"))) static int64_t popcount_row_popcnt(const uint64_t *x, int64_t W) {
+__attribute__((target("popcnt"))) static int64_t popcount_row_popcnt(const uint64_t *x,
+                                                                     const uint64_t *y, int64_t W) {
   int64_t n = 0;
   for (int64_t k = 0; k < W; k++)
-    n += __builtin_popcountll(x[k]);
+    n += __builtin_popcountll(y ? x[k] ^ y[k] : x[k]);
   return n;
 }
 #endif
 
-static int64_t popcount(const overlaps_t *o, const uint64_t *x) {
+static int64_t popcount(const overlaps_t *o, const uint64_t *x, const uint64_t *y) {
 #if OVERLAPS_X86
   if (o->isa >= OVERLAPS_AVX2)
-    return popcount_row_popcnt(x, o->W);
+    return popcount_row_popcnt(x, y, o->W);
 #endif
-  return popcount_row(x, o->W);
+  return popcount_row(x, y, o->W);
 }
 
 int overlaps_set_state(overlaps_t *o, const int8_t *s, err_t *e) {
@@ -433,6 +435,7 @@ int overlaps_set_state(overlaps_t *o, const int8_t *s, err_t *e) {
   for (int64_t nu = 0; nu < o->P; nu++)
     o->T += o->M[nu];
   split(o);
+  o->kept_n = 0;
   return 0;
 }
 
@@ -453,22 +456,39 @@ void overlaps_fields(overlaps_t *o, const int8_t *s, const int64_t *r, int n, in
   o->n_visits += n;
 }
 
+/* Keeps the n fields h of rows r (the rest of a block after the row a scan stops at). */
+static void keep(overlaps_t *o, const int64_t *r, const int64_t *h, int n) {
+  memmove(o->kept_r, r, (size_t)n * sizeof(int64_t));
+  memmove(o->kept_h, h, (size_t)n * sizeof(int64_t));
+  o->kept_n = n;
+}
+
 /* Visits go by blocks of OVERLAPS_BLOCK rows in sweep order, evaluated together against the
- * current M (M does not change during a scan). A flip ends the scan at the first unstable row;
- * the fields computed for the rows after it are dropped (they belonged to the old state) and the
- * next scan evaluates those rows again, so every field used is the sequential one. */
+ * current M (M does not change during a scan). A scan stops at the first unstable row; the
+ * fields of the rest of its block are kept, and each flip adds J_ij (2 s_j) to them (J_ij from
+ * the two rows, O(P / 64)), so the next scan uses them while they are the next rows in sweep
+ * order: every field used is the sequential one, the same integer. */
 static int64_t engine_scan(void *ctx, const dynamics_t *d, const int8_t *s, int64_t q,
                            int64_t cur) {
   (void)q;
   overlaps_t *o = ctx;
-  const int64_t nloc = o->lay->nloc;
+  const int64_t nloc = o->lay->nloc, *rows = o->lay->rows;
+  const int kept = o->kept_n;
+  o->kept_n = 0;
+  for (int k = 0; k < kept && cur < nloc && d->lorder[cur] == o->kept_r[k]; k++, cur++)
+    if (s[rows[o->kept_r[k]]] > 0 ? o->kept_h[k] < 0 : o->kept_h[k] > 0) {
+      keep(o, o->kept_r + k + 1, o->kept_h + k + 1, kept - k - 1);
+      return cur;
+    }
   int64_t h[OVERLAPS_BLOCK];
   while (cur < nloc) {
     const int n = nloc - cur < OVERLAPS_BLOCK ? (int)(nloc - cur) : OVERLAPS_BLOCK;
     overlaps_fields(o, s, d->lorder + cur, n, h);
     for (int b = 0; b < n; b++, cur++)
-      if (s[o->lay->rows[d->lorder[cur]]] > 0 ? h[b] < 0 : h[b] > 0)
+      if (s[rows[d->lorder[cur]]] > 0 ? h[b] < 0 : h[b] > 0) {
+        keep(o, d->lorder + cur + 1, h + b + 1, n - b - 1);
         return cur;
+      }
   }
   return cur;
 }
@@ -489,7 +509,13 @@ static int engine_flip(void *ctx, const int8_t *s, int64_t q, int64_t j, err_t *
   /* xi_nu(j) s_j changed by 2 s_j xi_nu(j) (s_j the new value) */
   const int32_t c = 2 * (int32_t)s[j];
   axpy(o, x, c, true);
-  o->T += (int64_t)c * (o->P - 2 * popcount(o, x));
+  o->T += (int64_t)c * (o->P - 2 * popcount(o, x, NULL));
+  /* kept fields: h_i += J_ij c, J_ij = sum_nu xi_nu(i) xi_nu(j) = P - 2 |x_i ^ x_j| (i != j; a
+   * spin's own field does not depend on it) */
+  for (int k = 0; k < o->kept_n; k++)
+    if (lay->rows[o->kept_r[k]] != j)
+      o->kept_h[k] +=
+          (int64_t)c * (o->P - 2 * popcount(o, o->X + (size_t)o->kept_r[k] * (size_t)o->W, x));
   o->n_flips++;
   return 0;
 }

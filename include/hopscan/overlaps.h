@@ -12,8 +12,9 @@
  * updates M. Setting a state sums the ranks' partial overlaps (MPI_Allreduce of integers).
  *
  * Visits in blocks: a scan evaluates the fields of OVERLAPS_BLOCK rows, the next ones in sweep
- * order, in one pass over M (which no visit changes); after the first unstable one the rest are
- * dropped and evaluated again in the flipped state, so every field is the sequential one.
+ * order, in one pass over M (which no visit changes); the fields after the first unstable one
+ * are kept and moved with each flip by J_ij 2 s_j (J_ij = P - 2 popcount(x_i ^ x_j), exact), so
+ * every field used is the sequential one.
  *
  * SIMD: the masked sum and the update are written for AVX-512 with VNNI (M also kept split in
  * bytes, M = 256 hi + lo, when N < 2^15: a row word expands to 64 bytes of 0/1 and two byte dot
@@ -57,6 +58,9 @@ typedef struct overlaps {
                        OVERLAPS_VNNI and N < 2^15 (|M| <= N), else NULL; kept whatever isa is */
   uint64_t *row;    /* [W] the flipped spin's row (g > 1) */
   overlaps_isa isa; /* kernels in use (may be set lower by tests) */
+  int kept_n;       /* fields of the current state kept from a scan's last block: local rows */
+  int64_t kept_r[OVERLAPS_BLOCK]; /* (the next ones in that sweep order) and their fields */
+  int64_t kept_h[OVERLAPS_BLOCK];
   int64_t n_visits; /* statistics since init: fields evaluated, flips applied */
   int64_t n_flips;
 } overlaps_t;
