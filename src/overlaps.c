@@ -219,6 +219,9 @@ msum_block_vnni(const uint64_t *const *x, const uint8_t *Mb, int64_t W, int64_t 
       lo[b] = hi[b] = _mm512_setzero_si512();
     for (int64_t k = k0; k < k1; k++) {
       const __m512i ml = _mm512_load_si512(Ml + 64 * k), mh = _mm512_load_si512(Mh + 64 * k);
+      if ((k & 7) == 0 && k + 64 < W) /* 8 rows at random places: each one's lines 512 B ahead */
+        for (int b = 0; b < OVERLAPS_BLOCK; b++)
+          __builtin_prefetch(x[b] + k + 64);
       for (int b = 0; b < OVERLAPS_BLOCK; b++) {
         const __m512i v = _mm512_maskz_mov_epi8(_load_mask64((__mmask64 *)(x[b] + k)), ones);
         DPBUSD(lo[b], ml, v);
