@@ -172,7 +172,8 @@ const output_var_def_t output_var_defs[] = {
               "the search statistic over the point's requested samples, once all are done",
               rep_stat),
   SEARCH_GRID("statistic_halfwidth", OUT_F64, NAN,
-              "1.96 standard errors of statistic (0 for min_sample_mean; NaN below 2 samples)",
+              "half width of the 95 %% interval of statistic: Student t(0.975, n-1) standard errors (0 for "
+              "min_sample_mean; NaN below 2 samples)",
               rep_halfwidth),
   SEARCH_LINE("line_done", OUT_U8, 0, "1 once the line's search is finished", rep_line_done),
   SEARCH_LINE("n_crossings", OUT_I32, 0, "crossings of the level located on the line",

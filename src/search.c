@@ -154,6 +154,18 @@ bool search_finished(const search_t *s) {
 
 /* ---- decisions ------------------------------------------------------------------------------- */
 
+double search_t95(int64_t n) {
+  /* t(0.975, df) for df = 1 .. 30; beyond, the expansion 1.96 + 2.4 / df (within 0.002) */
+  static const double t[30] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+                               2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+                               2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+                               2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+  int64_t df = n - 1;
+  if (df < 1)
+    return NAN;
+  return df <= 30 ? t[df - 1] : 1.959964 + 2.4 / (double)df;
+}
+
 bool search_statistic(const search_t *s, int64_t point, double *stat, double *halfwidth) {
   *stat = NAN;
   *halfwidth = NAN;
@@ -183,7 +195,7 @@ bool search_statistic(const search_t *s, int64_t point, double *stat, double *ha
   }
   *stat = mean;
   if (n >= 2)
-    *halfwidth = SEARCH_Z * sqrt(sq / (double)(n - 1) / (double)n);
+    *halfwidth = search_t95(n) * sqrt(sq / (double)(n - 1) / (double)n);
   return true;
 }
 

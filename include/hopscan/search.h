@@ -13,7 +13,8 @@
  * order in which tasks finish, on the rank count, or on a kill and resume (resume records the
  * file's done tasks and replays the decisions). A decided round either
  *   1. tops up: every point not decided yet gets more samples — mean, frac_retrieved: its
- *      statistic's 95 % interval (1.96 SE over its samples; none below 2 samples) contains the
+ *      statistic's 95 % interval (Student t, search_t95, times the SE over its samples; none below
+ *      2 samples) contains the
  *      level: F more, up to max_samples; min_sample_mean: every sample so far above the level:
  *      all max_samples (= samples; one sample below decides "below", which is why F < samples
  *      saves work without changing any decision); or, when none needs it,
@@ -36,7 +37,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SEARCH_Z 1.96 /* half width of the interval in standard errors (95 %) */
+/* Half width of the two-sided 95 % interval of a mean of n samples, in standard errors: the
+ * Student t quantile t(0.975, n - 1) (12.71 at n = 2, 2.09 at n = 20, 1.96 as n grows), so that a
+ * point is not decided from a few samples whose spread happens to be small. NaN for n < 2. */
+double search_t95(int64_t n);
 
 /* What the search needs of one finished task: the observable's per-sample values. */
 typedef struct search_digest {
@@ -83,7 +87,7 @@ int64_t search_next(search_t *s);
 bool search_finished(const search_t *s);
 
 /* Statistic of grid point `point` over its requested samples, once all are recorded: returns
- * false (stat, halfwidth NaN) before that. halfwidth: SEARCH_Z SE; 0 for min_sample_mean; NaN
+ * false (stat, halfwidth NaN) before that. halfwidth: search_t95(n) SE; 0 for min_sample_mean; NaN
  * below 2 samples. */
 bool search_statistic(const search_t *s, int64_t point, double *stat, double *halfwidth);
 

@@ -16,6 +16,7 @@ import math
 
 import h5py
 import numpy as np
+import scipy.stats
 import xarray as xr
 
 KINDS = ("train", "test", "feature")
@@ -194,7 +195,9 @@ def _point_stat(x, f, n, statistic):
     v = (f if statistic == "frac_retrieved" else x)[:n]
     if statistic == "min_sample_mean":
         return float(v.min()), 0.0
-    hw = 1.96 * np.std(v, ddof=1) / math.sqrt(n) if n > 1 else float("nan")
+    # the 95 % interval with Student's t quantile, as hopscan's search_t95
+    hw = (scipy.stats.t.ppf(0.975, n - 1) * np.std(v, ddof=1) / math.sqrt(n) if n > 1
+          else float("nan"))
     return float(v.mean()), float(hw)
 
 
@@ -312,7 +315,7 @@ def _add_search(ds, enc, along, spec, n, stat, hw, cross, line_done, n_cross):
     grid = ("alpha", "alpha_D", "L")
     ds["search_samples"] = (grid, n.astype(np.int32), {"long_name": "samples requested"})
     ds["statistic"] = (grid, stat, {"long_name": f"{spec['statistic']} of {spec['observable']}"})
-    ds["statistic_halfwidth"] = (grid, hw, {"long_name": "1.96 standard errors"})
+    ds["statistic_halfwidth"] = (grid, hw, {"long_name": "half width of the 95 % interval (Student t)"})
     ds["line_done"] = (line, line_done, {"long_name": "1 when the line's search is finished"})
     ds["n_crossings"] = (line, n_cross, {"long_name": "crossings located"})
     for name in ("lo", "hi", "value", "ci_lo", "ci_hi", "direction"):
