@@ -264,7 +264,15 @@ def combine(files):
     return Scan(merged, paths=[f.path for f in files], model=f0.model, N=f0.N, seeds=seeds,
                 threshold=f0.threshold, n_probes=dict(f0.n_probes), config=f0.config,
                 config_yaml=f0.config_yaml, version=f0.version,
-                formats=sorted({f.format for f in files}))
+                formats=sorted({f.format for f in files}),
+                search_along=_attr_str(f0.ds.attrs.get("search_along")))
+
+
+def _attr_str(v):
+    """An HDF5 string attribute as str (h5py gives bytes for fixed-length ones), or None."""
+    if v is None:
+        return None
+    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def load_scans(paths):
@@ -449,6 +457,10 @@ class Scan:
         lines.append(f"observables: {', '.join(self.observables)}  "
                      f"(frac_*: m > {self.threshold:g})")
         d, t = self.samples_done, self.samples_total
+        if getattr(self, "search_along", None):  # a search computes part of its lattice
+            lines.append(f"done:       {d} samples of a transition search along "
+                         f"{self.search_along} ({t} slots on its lattice; its lines below)")
+            return "\n".join(lines)
         lines.append(f"done:       {d}/{t} samples ({100.0 * d / t if t else 0:.0f}%)"
                      + ("" if d == t else "  -- partial scan"))
         if d != t:
