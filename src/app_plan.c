@@ -231,14 +231,12 @@ static void plan_print_search(const config_t *c, const plan_summary_t *s) {
   if (most > grid * (double)config_samples_dim(c) / (double)c->samples)
     most = grid * (double)config_samples_dim(c) / (double)c->samples;
   double per_sample = s->tasks > 0 ? s->core_hours / (double)s->tasks : 0.0;
+  const bool min = c->search.statistic == STAT_MIN_SAMPLE_MEAN;
   char batches[160];
-  if (c->search.statistic == STAT_MIN_SAMPLE_MEAN)
-    snprintf(batches, sizeof batches, "first %lld samples, all %lld while every sample is above %g",
-             (long long)config_first_samples(c), (long long)config_samples_dim(c), c->search.level);
-  else
-    snprintf(batches, sizeof batches,
-             "first %lld samples, up to %lld where the interval straddles %g",
-             (long long)config_first_samples(c), (long long)config_samples_dim(c), c->search.level);
+  snprintf(batches, sizeof batches, "first %lld samples, %s %lld %s %g",
+           (long long)config_first_samples(c), min ? "all" : "up to",
+           (long long)config_samples_dim(c),
+           min ? "while every sample is above" : "where the interval straddles", c->search.level);
   printf("\nsearch       along %s: %lld lines x %lld lattice points (spacing %g in log10, coarse "
          "pass %lld points), %s\n",
          c->search.along == SEARCH_ALPHA ? "alpha" : "alpha_D", (long long)search_lines(c),

@@ -147,7 +147,7 @@ static int output_status_search(hid_t f, const char *path, const config_t *c, co
   for (int64_t p = 0; !rc && p < st->A * st->B * st->C; p++) {
     int64_t ia, ib, ic;
     config_point_coords(c, p, &ia, &ib, &ic);
-    int64_t l = (along_alpha ? ib : ia) * st->C + ic;
+    int64_t l = search_line_of(c, p);
     st->line_axis[l] = along_alpha ? c->alpha_D[ib] : c->alpha[ia];
     st->line_L[l] = c->L[ic];
     st->line_points[l] += req[p] > 0;

@@ -38,11 +38,11 @@ int64_t search_point(const search_t *s, int64_t line, int64_t k) {
   return config_point_index(c, other, k, ic);
 }
 
-int64_t search_line_of(const search_t *s, int64_t point) {
+int64_t search_line_of(const config_t *c, int64_t point) {
   int64_t ia, ib, ic;
-  config_point_coords(s->c, point, &ia, &ib, &ic);
-  int64_t other = s->c->search.along == SEARCH_ALPHA ? ib : ia;
-  return other * s->c->n_L + ic;
+  config_point_coords(c, point, &ia, &ib, &ic);
+  int64_t other = c->search.along == SEARCH_ALPHA ? ib : ia;
+  return other * c->n_L + ic;
 }
 
 static double lattice_value(const search_t *s, int64_t k) {
@@ -63,7 +63,7 @@ void search_free(search_t *s) {
 
 /* Requests samples [req[point], upto) of a point: queued unless recorded already. */
 static int search_request(search_t *s, int64_t point, int64_t upto, err_t *e) {
-  int64_t line = search_line_of(s, point);
+  int64_t line = search_line_of(s->c, point);
   for (int64_t smp = s->req[point]; smp < upto; smp++) {
     int64_t id = point * s->S_max + smp;
     s->requested++;
@@ -130,7 +130,7 @@ void search_record(search_t *s, int64_t id, const search_digest_t *d) {
   s->d[id] = *d;
   int64_t point = id / s->S_max;
   if (id % s->S_max < s->req[point]) { /* requested: the line waits for it */
-    s->missing[search_line_of(s, point)]--;
+    s->missing[search_line_of(s->c, point)]--;
     s->recorded++;
   }
 }

@@ -43,7 +43,7 @@ static double truth(const world_t *w, int64_t line, double x) {
 }
 
 static search_digest_t digest(const world_t *w, const search_t *s, int64_t id) {
-  int64_t point = id / s->S_max, line = search_line_of(s, point);
+  int64_t point = id / s->S_max, line = search_line_of(s->c, point);
   int64_t ia, ib, ic;
   config_point_coords(s->c, point, &ia, &ib, &ic);
   double u = (double)(mix64((uint64_t)id * 2654435761u + 7) >> 11) / 9007199254740992.0;

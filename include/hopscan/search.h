@@ -70,7 +70,7 @@ int search_init(search_t *s, const config_t *c, err_t *e);
 void search_free(search_t *s);
 
 /* Line of grid point `point`, and the point at lattice index k of line `line`. */
-int64_t search_line_of(const search_t *s, int64_t point);
+int64_t search_line_of(const config_t *c, int64_t point);
 int64_t search_point(const search_t *s, int64_t line, int64_t k);
 
 /* Records a finished task (id = point * S_max + sample). Recording a task twice, or one never
