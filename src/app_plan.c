@@ -234,9 +234,10 @@ static void plan_print_search(const config_t *c, const plan_summary_t *s) {
   const bool min = c->search.statistic == STAT_MIN_SAMPLE_MEAN;
   char batches[160];
   snprintf(batches, sizeof batches, "first %lld samples, %s %lld %s %g",
-           (long long)config_first_samples(c), min ? "all" : "up to",
+           (long long)config_first_samples(c), min ? "doubled up to" : "up to",
            (long long)config_samples_dim(c),
-           min ? "while every sample is above" : "where the interval straddles", c->search.level);
+           min ? "at a bracket's end with every sample above" : "where the interval straddles",
+           c->search.level);
   printf("\nsearch       along %s: %lld lines x %lld lattice points (spacing %g in log10, coarse "
          "pass %lld points), %s\n",
          c->search.along == SEARCH_ALPHA ? "alpha" : "alpha_D", (long long)search_lines(c),

@@ -297,7 +297,7 @@ const key_def config_keys[CONFIG_N_KEYS] = {
      .type_text = "auto or integer",
      .range_text = ">= samples",
      .help = "samples at a point whose confidence interval straddles the level; auto: 2 * "
-             "samples (min_sample_mean: samples, no top-ups)"},
+             "samples (min_sample_mean: samples)"},
     {.name = "search.first_samples",
      .type = KT_AUTO_INT,
      .flags = K_SEARCH,
@@ -309,7 +309,8 @@ const key_def config_keys[CONFIG_N_KEYS] = {
      .range_text = "1 .. samples",
      .help = "samples of a point's first batch and of each top-up; points decided early stop "
              "there (mean, frac_retrieved: interval clear of the level; min_sample_mean: a "
-             "sample below it); auto: samples"},
+             "sample below it; a bracket's end with every sample above is verified, doubling "
+             "its samples up to samples); auto: samples"},
     {.name = "search.odd",
      .type = KT_ENUM,
      .flags = K_SEARCH,

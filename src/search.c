@@ -208,15 +208,58 @@ static bool search_ambiguous(const search_t *s, double stat, double hw) {
   return !isnan(hw) && fabs(stat - s->c->search.level) < hw;
 }
 
-/* The point needs more samples before it is decided: mean, frac_retrieved: the level inside its
- * interval (or no interval yet); min_sample_mean: every sample so far above the level (above
- * means all max_samples samples above). */
+/* min_sample_mean: every sample so far above the level, fewer than samples (the point counts as
+ * above in bisection until its bracket is narrow; search_verify then adds samples). */
+static bool search_provisional(const search_t *s, int64_t pt, double st) {
+  return s->c->search.statistic == STAT_MIN_SAMPLE_MEAN && s->req[pt] < s->S_max &&
+         search_above(s, st);
+}
+
+/* mean, frac_retrieved: the point needs more samples before it is decided (the level inside
+ * its interval, or no interval yet). min_sample_mean has no top-ups (search_verify). */
 static bool search_needs_more(const search_t *s, int64_t pt, double st, double hw) {
-  if (s->req[pt] >= s->S_max)
+  if (s->req[pt] >= s->S_max || s->c->search.statistic == STAT_MIN_SAMPLE_MEAN)
     return false;
-  if (s->c->search.statistic == STAT_MIN_SAMPLE_MEAN)
-    return search_above(s, st);
   return isnan(hw) || search_ambiguous(s, st, hw);
+}
+
+/* Every bracket of the line (consecutive evaluated points on opposite sides of the level):
+ * refine (verify false): the midpoint of each one wider than the tolerance and not adjacent, with
+ * F samples; verify (true): each provisional end gets twice its samples, up to samples.
+ * *changed when it requested any. */
+static int search_brackets(search_t *s, int64_t line, bool verify, bool *changed, err_t *e) {
+  int64_t prev = -1, prev_pt = -1, doubled = -1;
+  double prev_st = NAN, st, hw; /* the statistics as the pass found them */
+  for (int64_t k = 0; k < s->n_lat; k++) {
+    int64_t pt = search_point(s, line, k);
+    if (s->req[pt] == 0)
+      continue;
+    search_statistic(s, pt, &st, &hw);
+    if (prev >= 0 && search_above(s, st) != search_above(s, prev_st)) {
+      if (!verify && k - prev > 1 &&
+          log10(lattice_value(s, k) / lattice_value(s, prev)) > s->c->search.tolerance) {
+        int64_t mid = search_point(s, line, (prev + k) / 2);
+        if (s->req[mid] == 0) {
+          CHECK(e, search_request(s, mid, s->S, e));
+          *changed = true;
+        }
+      }
+      const int64_t ends[2] = {prev_pt, pt};
+      const double stats[2] = {prev_st, st};
+      for (int i = 0; verify && i < 2; i++) {
+        if (ends[i] == doubled || !search_provisional(s, ends[i], stats[i]))
+          continue; /* an end of two brackets is doubled once */
+        doubled = ends[i];
+        int64_t upto = 2 * s->req[ends[i]] < s->S_max ? 2 * s->req[ends[i]] : s->S_max;
+        CHECK(e, search_request(s, ends[i], upto, e));
+        *changed = true;
+      }
+    }
+    prev = k;
+    prev_pt = pt;
+    prev_st = st;
+  }
+  return 0;
 }
 
 /* Decides one line whose requests are all recorded; *changed when it requested more. */
@@ -228,34 +271,15 @@ static int search_decide(search_t *s, int64_t line, bool *changed, err_t *e) {
     if (s->req[pt] == 0 || !search_statistic(s, pt, &st, &hw) || !search_needs_more(s, pt, st, hw))
       continue;
     int64_t upto = s->req[pt] + s->S < s->S_max ? s->req[pt] + s->S : s->S_max;
-    if (s->c->search.statistic == STAT_MIN_SAMPLE_MEAN)
-      upto = s->S_max; /* above so far: the rest at once */
     CHECK(e, search_request(s, pt, upto, e));
     *changed = true;
   }
-  if (*changed)
-    return 0;
-  int64_t prev = -1; /* 2. brackets */
-  bool prev_above = false;
-  for (int64_t k = 0; k < s->n_lat; k++) {
-    int64_t pt = search_point(s, line, k);
-    if (s->req[pt] == 0)
-      continue;
-    search_statistic(s, pt, &st, &hw);
-    bool above = search_above(s, st);
-    if (prev >= 0 && above != prev_above && k - prev > 1 &&
-        log10(lattice_value(s, k) / lattice_value(s, prev)) > s->c->search.tolerance) {
-      int64_t mid = search_point(s, line, (prev + k) / 2);
-      if (s->req[mid] == 0) {
-        CHECK(e, search_request(s, mid, s->S, e));
-        *changed = true;
-      }
-    }
-    prev = k;
-    prev_above = above;
-  }
+  if (!*changed) /* 2. bisection */
+    CHECK(e, search_brackets(s, line, false, changed, e));
+  if (!*changed) /* 3. min_sample_mean: verify the narrow brackets' provisional ends */
+    CHECK(e, search_brackets(s, line, true, changed, e));
   if (!*changed)
-    s->line_done[line] = 1; /* 3. */
+    s->line_done[line] = 1; /* 4. */
   return 0;
 }
 
@@ -378,10 +402,10 @@ void search_estimate(const config_t *c, double crossings, double *tasks, double 
   double coarse = (double)c->search.coarse < n_lat ? (double)c->search.coarse : n_lat;
   double gap = (n_lat - 1) / (coarse - 1); /* lattice steps per coarse interval */
   double rounds = gap > 1 ? ceil(log2(gap)) : 0;
-  /* min_sample_mean: half the points above (all samples), half below (the first batch);
-   * mean, frac_retrieved: the first batch and, near the level, one top-up */
+  /* mean, frac_retrieved: the first batch and, near the level, one top-up; min_sample_mean:
+   * the first batch, and the bracket's end above verified with every sample */
   bool min = c->search.statistic == STAT_MIN_SAMPLE_MEAN;
-  double per_coarse = min ? (S + F) / 2 : F, per_refined = min ? (S + F) / 2 : 2 * F;
-  *tasks = lines * (coarse * per_coarse + crossings * rounds * per_refined);
+  double per_refined = min ? F : 2 * F, verify = min ? S - F : 0;
+  *tasks = lines * (coarse * F + crossings * (rounds * per_refined + verify));
   *grid = lines * n_lat * (double)c->samples;
 }

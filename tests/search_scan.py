@@ -13,6 +13,9 @@
    same bits as the uninterrupted run.
 4. Science: classic Hopfield, search along alpha for the fraction of retrieved train probes
    crossing 0.5: the located crossing lies near the capacity 0.138 (finite N = 800: 0.10-0.20).
+5. D_gen (min_sample_mean along alpha_D, first_samples 1): the same bits at -np 1 and 3; the
+   crossing lies between a point with all its samples above the level and one with a sample
+   below (verified ends), while points the bisection passed through keep one sample.
 
 usage: search_scan.py   (HOPSCAN, HOPSCAN_SOURCE_DIR from ctest)
 """
@@ -48,6 +51,18 @@ probes: {train: 8, test: 0}
 seed: 7
 search: {along: alpha, range: [0.05, 0.4], observable: train, statistic: frac_retrieved,
          level: 0.5, tolerance: 0.02, coarse: 5}
+"""
+DGEN = """model: rfhm
+N: 400
+alpha: [2, 4]
+L: [3]
+coefficients: pm1
+samples: 6
+probes: {train: 2, test: 6, feature: 2}
+dynamics: {order: random, max_sweeps: 100}
+seed: 11
+search: {along: alpha_D, range: [0.01, 0.1], observable: test, statistic: min_sample_mean,
+         level: 0.9, tolerance: 0.02, coarse: 4, first_samples: 1}
 """
 SEARCH_VARS = ("search_samples", "statistic", "statistic_halfwidth", "line_done", "n_crossings",
                "crossing_lo", "crossing_hi", "crossing_value", "crossing_ci_lo", "crossing_ci_hi",
@@ -146,6 +161,32 @@ def hopfield(d):
                 f"hopfield: retrieval fails at {vals} (expected one near 0.138)")
 
 
+def dgen(d):
+    cfg = write(os.path.join(d, "dgen.yaml"), DGEN)
+    outs = [os.path.join(d, f"dgen{n}.h5") for n in (1, 3)]
+    if not all(S.run_ok(n, ["run", cfg, "-o", o, "--quiet"], what=f"dgen np {n}")
+               for n, o in zip((1, 3), outs)):
+        return
+    same_search(outs[0], outs[1], "dgen np 1 vs 3")
+    with h5py.File(outs[0], "r", locking=False) as f:
+        level, ad = float(f.attrs["search_level"]), f["alpha_D"][...]
+        req, stat, nc = f["search_samples"][...], f["statistic"][...], f["n_crossings"][...]
+        S.check(np.all(f["line_done"][...] == 1), "dgen: a line is not done")
+        for ia in range(req.shape[0]):
+            S.check(nc[ia, 0] == 1, f"dgen: alpha {ia}: {nc[ia, 0]} crossings")
+            lo, hi = f["crossing_lo"][ia, 0, 0], f["crossing_hi"][ia, 0, 0]
+            klo, khi = int(np.argmin(abs(ad - lo))), int(np.argmin(abs(ad - hi)))
+            S.check(req[ia, klo, 0] == 6 and stat[ia, klo, 0] > level,
+                    f"dgen: alpha {ia}: passing end {lo} has {req[ia, klo, 0]} samples, "
+                    f"min {stat[ia, klo, 0]}")
+            S.check(stat[ia, khi, 0] <= level, f"dgen: alpha {ia}: failing end {hi} passes")
+        ev = req > 0
+        print(f"dgen: {int(req.sum())} samples at {int(ev.sum())} points, "
+              f"{int(np.sum(req == 1))} with one sample", flush=True)
+        S.check(np.any((req == 1) & (stat > level)), "dgen: no point kept its single sample")
+        S.check(req.sum() < 0.5 * 6 * ev.sum(), "dgen: verification did not save samples")
+
+
 def main():
     d = S.tmpdir("hopscan-search-")
     ref = os.path.join(d, "ref.h5")
@@ -163,6 +204,7 @@ def main():
             same_search(ref, out, f"np {np_} g {g}")
     kill_and_resume(d, ref)
     hopfield(d)
+    dgen(d)
     S.cleanup(d)
     return S.finish(NAME)
 

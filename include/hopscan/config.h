@@ -109,8 +109,8 @@ int64_t config_point_index(const config_t *c, int64_t ia, int64_t ib, int64_t ic
 void config_point_coords(const config_t *c, int64_t point, int64_t *ia, int64_t *ib, int64_t *ic);
 
 /* Sample slots per grid point: `samples` for a grid scan; for a search, search.max_samples
- * (auto: 2 * samples, or samples for min_sample_mean, which has no top-ups). Task ids and the
- * file's sample dimension use it. */
+ * (auto: 2 * samples, or samples for min_sample_mean, whose definition has exactly samples). Task
+ * ids and the file's sample dimension use it. */
 int64_t config_samples_dim(const config_t *c);
 /* A search's first batch of samples at a new point, and the size of each top-up:
  * search.first_samples (auto: samples), at most config_samples_dim. */

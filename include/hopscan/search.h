@@ -12,19 +12,21 @@
  * alone (samples in index order), so the requests — and the results — do not depend on the
  * order in which tasks finish, on the rank count, or on a kill and resume (resume records the
  * file's done tasks and replays the decisions). A decided round either
- *   1. tops up: every point not decided yet gets more samples — mean, frac_retrieved: its
- *      statistic's 95 % interval (Student t, search_t95, times the SE over its samples; none below
- *      2 samples) contains the
- *      level: F more, up to max_samples; min_sample_mean: every sample so far above the level:
- *      all max_samples (= samples; one sample below decides "below", which is why F < samples
- *      saves work without changing any decision); or, when none needs it,
+ *   1. tops up (mean, frac_retrieved): every point whose statistic's 95 % interval (Student t,
+ *      search_t95, times the SE over its samples; none below 2 samples) contains the level gets
+ *      F more samples, up to max_samples; or, when none needs it,
  *   2. refines: every bracket (consecutive evaluated points on opposite sides of the level)
  *      wider than the tolerance and not adjacent on the lattice gets its midpoint with F
  *      samples; or, when none is left,
- *   3. ends the line.
+ *   3. verifies (min_sample_mean): a bracket's end whose samples so far are all above the level
+ *      but fewer than samples (provisional; it counted as above in 2) gets twice its samples, up
+ *      to samples. One sample below decides "below" and reopens the bracket; so every located
+ *      crossing lies between a point with all samples above and one with a sample below, while
+ *      points far from any crossing keep their first batch; or, when none is left,
+ *   4. ends the line.
  * Statistic per point: mean (of the per-sample mean overlap), frac_retrieved (of the per-sample
  * fraction of probes with m > retrieval_threshold), min_sample_mean (smallest per-sample mean;
- * no interval, no top-ups). Above the level: statistic > level.
+ * no interval; verified, not topped up). Above the level: statistic > level.
  *
  * search_init/search_free own the state. */
 #ifndef HOPSCAN_SEARCH_H
@@ -114,8 +116,8 @@ int64_t search_lattice_size(const config_t *c);
 
 /* Estimated tasks of a search, for `plan`: the coarse pass plus `crossings` crossings per line,
  * each refined from one coarse interval to the tolerance with `samples` per point, and one
- * top-up per refined point (mean, frac_retrieved; min_sample_mean: half the points with every
- * sample, half with the first batch). *grid: tasks of the grid over the whole
+ * top-up per refined point (mean, frac_retrieved; min_sample_mean: the first batch, and the
+ * crossing's end above verified with every sample). *grid: tasks of the grid over the whole
  * lattice with `samples` per point (the grid of the same resolution). */
 void search_estimate(const config_t *c, double crossings, double *tasks, double *grid);
 
