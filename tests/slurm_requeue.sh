@@ -7,14 +7,17 @@
 #      exits 75, the job requeues itself (Restarts=1, log "restart 1") and finishes by itself.
 #   B  time limit, no signal: a job with --time=1 is killed by Slurm (TIMEOUT) mid-run; a second
 #      submission of the same command resumes the file and completes it.
+#   C  a transition search (config section `search`) gets SIGUSR1 mid-run like A: it exits 75,
+#      requeues, replays its decisions from the file and finishes; every result and search
+#      variable is bit-identical to a direct run of the same search.
 # First, `sbatch --test-only` must accept the template and every jobs/*.sbatch.
 # Both outputs must have m_KIND, sweeps_KIND bit-identical to a direct `mpirun -np 2 hopscan run` of the same
 # config, and every sample marked done.
 #
 # The scan is sized by a short calibration run so that one full scan takes about
 # HOPSCAN_SLURM_TEST_SECONDS (default 120) seconds of one worker: long enough that job B cannot
-# finish inside its one-minute limit, short enough to keep the test at a few minutes. The
-# reference and both jobs run at the same time (jobs use --overcommit: a -np 2 hopscan keeps one
+# finish inside its one-minute limit, short enough to keep the test at a few minutes; the search
+# of job C takes about a quarter of that. The references and the jobs run at the same time (jobs use --overcommit: a -np 2 hopscan keeps one
 # core busy, its master sleeps).
 #
 # Needs root (it starts Slurm daemons); exits 77 (ctest: skipped) otherwise. The cluster is
@@ -50,6 +53,7 @@ MPI_FLAGS=(--oversubscribe --bind-to none)
 work=$(mktemp -d /tmp/hopscan-slurm-test.XXXXXX)
 jobs_submitted=()
 ref_pid=
+refc_pid=
 we_started=0
 ok=0
 
@@ -60,7 +64,7 @@ cleanup() {
   for j in "${jobs_submitted[@]}"; do
     squeue -h -j "$j" -o %i 2>/dev/null | grep -q . && scancel "$j" 2>/dev/null
   done
-  if [[ -n $ref_pid ]] && kill -0 "$ref_pid" 2>/dev/null; then kill "$ref_pid" 2>/dev/null; fi
+  for j in $ref_pid $refc_pid; do kill -0 "$j" 2>/dev/null && kill "$j" 2>/dev/null; done
   wait 2>/dev/null
   if ((!ok)); then
     say "--- logs (work dir $work kept) ---"
@@ -134,6 +138,28 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
+# search_equal A B: a search's results, done flags and search variables bit-identical, every
+# line done in both
+search_equal() {
+  "$PY" - "$1" "$2" <<'EOF'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+names = [n for n in a if isinstance(a[n], h5py.Dataset) and (n.startswith(("m_", "sweeps_",
+         "crossing_", "statistic")) or n in ("done", "search_samples", "line_done", "n_crossings"))]
+bad = [] if len(names) >= 12 else [f"only {names} in {sys.argv[1]}"]
+for n in sorted(names):
+    x, y = a[n][...], b[n][...] if n in b else None
+    if y is None or x.dtype != y.dtype or x.shape != y.shape or x.tobytes() != y.tobytes():
+        bad.append(f"{n} differs")
+for f in (a, b):
+    if not (f["line_done"][...] == 1).all():
+        bad.append(f"{f.filename}: a search line is not done")
+print("\n".join(bad) if bad else f"{len(names)} search variables bit-identical, "
+      f"{int(a['done'][...].sum())} samples")
+sys.exit(1 if bad else 0)
+EOF
+}
+
 # ---- cluster --------------------------------------------------------------------------------
 if "$CLUSTER" status >/dev/null 2>&1; then
   say "local cluster already running: using it, leaving it running"
@@ -195,9 +221,22 @@ say "calibration: 32 samples in $("$PY" -c "print(round($t1 - $t0, 2))") s; test
   "$samples samples per point ($((samples * 16)) in all, about $TARGET_SECONDS s of one worker)"
 "$HOPSCAN" plan scan.yaml --ranks 2 >plan.log 2>&1 || fail "hopscan plan refused the test config"
 
+# the search of job C: the same networks, along alpha over the grid's range, 4 lines
+search_samples=$(((samples + 7) / 8))
+{
+  write_config "$search_samples" | grep -v '^alpha: '
+  cat <<EOF
+search: {along: alpha, range: [0.05, 0.4], observable: train, statistic: mean, level: 0.95,
+         tolerance: 0.03, coarse: 5}
+EOF
+} >search.yaml
+"$HOPSCAN" plan search.yaml --ranks 2 >plan-search.log 2>&1 || fail "hopscan plan refused search.yaml"
+
 # ---- start everything at once ---------------------------------------------------------------
 mpirun "${MPI_FLAGS[@]}" -np 2 "$HOPSCAN" run scan.yaml -o ref.h5 >ref.log 2>&1 &
 ref_pid=$!
+mpirun "${MPI_FLAGS[@]}" -np 2 "$HOPSCAN" run search.yaml -o refc.h5 >refc.log 2>&1 &
+refc_pid=$!
 
 export HOPSCAN_BIN=$HOPSCAN HOPSCAN_MPIRUN_ARGS="${MPI_FLAGS[*]}"
 # A: template defaults (warning signal, requeue); --overcommit lets the jobs share the 2 CPUs
@@ -206,7 +245,11 @@ jobA=$job
 # B: one-minute limit and no warning signal (@0 disables the template's --signal)
 submit --overcommit --job-name=limB --time=1 --signal=B:USR1@0 "$TEMPLATE" scan.yaml b.h5
 jobB=$job
-say "reference pid $ref_pid, job A $jobA (signal), job B $jobB (time limit)"
+# C: a search, template defaults like A
+submit --overcommit --job-name=srchC "$TEMPLATE" search.yaml c.h5
+jobC=$job
+say "references pid $ref_pid, $refc_pid; job A $jobA (signal), job B $jobB (time limit)," \
+  "job C $jobC (search, signal)"
 
 # resumed LOG TOTAL: the rerun logged in LOG must have kept the samples already in the file
 # ("resuming: K of TOTAL samples already done" with K > 0, or "K samples to compute" with
@@ -238,6 +281,19 @@ done
 say "job A at $d/$n samples: scancel --signal=USR1 --batch $jobA"
 scancel --signal=USR1 --batch "$jobA"
 
+# ---- C: warning signal mid-search -----------------------------------------------------------
+while :; do
+  ((SECONDS < DEADLINE)) || fail "job C made no progress"
+  read -r dC lines < <(search_progress c.h5)
+  if ((dC >= 4 * search_samples)); then break; fi # the first points saved
+  st=$(job_field "$jobC" JobState)
+  [[ $st == PENDING || $st == RUNNING ]] || fail "job C ended ($st) before the signal"
+  sleep 0.5
+done
+[[ $lines != all ]] || fail "job C's search finished before it could be signalled"
+say "job C at $dC samples, lines done: $lines: scancel --signal=USR1 --batch $jobC"
+scancel --signal=USR1 --batch "$jobC"
+
 # ---- B: killed at the time limit, resumed by a second submission ----------------------------
 stB=$(wait_job_end "$jobB")
 read -r dB nB < <(progress b.h5)
@@ -265,6 +321,18 @@ grep -q "scan complete" "$logA" || fail "job A log: no 'scan complete'"
 resumed "$logA" "$n"
 "$HOPSCAN" status a.h5 >statusA.log 2>&1 || fail "hopscan status a.h5 failed: $(cat statusA.log)"
 
+# ---- C: requeued, the search finished by itself ---------------------------------------------
+stC=$(wait_job_end "$jobC")
+say "job C ended $stC, restarts $(job_field "$jobC" Restarts), exit $(job_field "$jobC" ExitCode)"
+[[ $stC == COMPLETED ]] || fail "job C ended $stC, expected COMPLETED"
+[[ $(job_field "$jobC" Restarts) == 1 ]] || fail "job C: Restarts=$(job_field "$jobC" Restarts), expected 1"
+logC=srchC-$jobC.out
+grep -q "hopscan exited with status 75" "$logC" || fail "job C log: hopscan did not exit 75"
+grep -q "scan complete" "$logC" || fail "job C log: no 'scan complete'"
+grep -q 'resuming: [1-9][0-9]* of' "$logC" || fail "job C log: the requeued search did not resume"
+"$HOPSCAN" status c.h5 >statusC.log 2>&1 || fail "hopscan status c.h5 failed: $(cat statusC.log)"
+grep -q "search along alpha" statusC.log || fail "hopscan status c.h5 shows no search: $(cat statusC.log)"
+
 # ---- B: the resubmission completes ----------------------------------------------------------
 stB2=$(wait_job_end "$jobB2")
 say "job $jobB2 ended $stB2, exit $(job_field "$jobB2" ExitCode)"
@@ -282,6 +350,13 @@ ref_pid=
 ((rc == 0)) || fail "reference mpirun exited $rc: $(tail -5 ref.log)"
 probes_equal ref.h5 a.h5 || fail "job A (signal + requeue) differs from the direct run"
 probes_equal ref.h5 b.h5 || fail "job B (time limit + resubmission) differs from the direct run"
+set +e
+wait "$refc_pid"
+rc=$?
+set -e
+refc_pid=
+((rc == 0)) || fail "reference search exited $rc: $(tail -5 refc.log)"
+search_equal refc.h5 c.h5 || fail "job C (search, signal + requeue) differs from the direct run"
 
 ok=1
 say "PASS in $SECONDS s"
