@@ -209,14 +209,15 @@ static bool search_ambiguous(const search_t *s, double stat, double hw) {
 }
 
 /* min_sample_mean: every sample so far above the level, fewer than samples (the point counts as
- * above in bisection until its bracket is narrow; search_verify then adds samples). */
+ * above in bisection until its bracket is narrow; the verify pass of search_brackets then adds
+ * samples). */
 static bool search_provisional(const search_t *s, int64_t pt, double st) {
   return s->c->search.statistic == STAT_MIN_SAMPLE_MEAN && s->req[pt] < s->S_max &&
          search_above(s, st);
 }
 
 /* mean, frac_retrieved: the point needs more samples before it is decided (the level inside
- * its interval, or no interval yet). min_sample_mean has no top-ups (search_verify). */
+ * its interval, or no interval yet). min_sample_mean has no top-ups (search_brackets verifies). */
 static bool search_needs_more(const search_t *s, int64_t pt, double st, double hw) {
   if (s->req[pt] >= s->S_max || s->c->search.statistic == STAT_MIN_SAMPLE_MEAN)
     return false;
