@@ -41,7 +41,7 @@ static const cli_option_def_t app_options[APP_N_OPTIONS] = {
     [APP_OPT_BENCH_N] = {"--N", NULL, "n", CMD_BENCH, "neurons of the J and dynamics runs (4000)"},
     [APP_OPT_BENCH_ALPHA] = {"--alpha", NULL, "a", CMD_BENCH, "load P/N (1)"},
     [APP_OPT_BENCH_ALPHA_D] = {"--alpha-D", NULL, "d", CMD_BENCH, "feature load D/N (0.05)"},
-    [APP_OPT_BENCH_L] = {"--L", NULL, "l", CMD_BENCH, "features per example (3)"},
+    [APP_OPT_BENCH_L] = {"--L", NULL, "l", CMD_BENCH, "features per example, or dense (3)"},
     [APP_OPT_BENCH_PROBES] = {"--probes", NULL, "n", CMD_BENCH, "probes per kind (8)"},
     [APP_OPT_BENCH_NO_TEXTBOOK] = {"--no-textbook", NULL, NULL, CMD_BENCH,
                                    "skip the textbook dynamics reference"},
@@ -260,7 +260,9 @@ static int app_bench(const cli_args_t *a, MPI_Comm comm, err_t *e) {
     CHECK(e, cli_parse_f64("--alpha", v[APP_OPT_BENCH_ALPHA], &o.alpha, e));
   if (v[APP_OPT_BENCH_ALPHA_D])
     CHECK(e, cli_parse_f64("--alpha-D", v[APP_OPT_BENCH_ALPHA_D], &o.alpha_D, e));
-  if (v[APP_OPT_BENCH_L])
+  if (v[APP_OPT_BENCH_L] && !strcmp(v[APP_OPT_BENCH_L], "dense"))
+    o.L = 0;
+  else if (v[APP_OPT_BENCH_L])
     CHECK(e, cli_parse_i64("--L", v[APP_OPT_BENCH_L], &o.L, e));
   if (v[APP_OPT_BENCH_PROBES])
     CHECK(e, cli_parse_i64("--probes", v[APP_OPT_BENCH_PROBES], &o.probes, e));

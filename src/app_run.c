@@ -410,11 +410,12 @@ static int run_finish(run_state_t *s, int rc, MPI_Comm comm, err_t *e) {
       progress_end(s->p, "complete", NULL);
     } else if (rc == ERR_STOPPED) {
       progress_end(s->p, "stopped", sig);
+      /* p->total: a search's grows with its requests (n_all is its count at the start) */
       ERR(e, ERR_STOPPED,
-          "stopped by %s after %.1f s: %lld of %lld samples are saved in %s; run the same "
+          "stopped by %s after %.1f s: %lld of %lld samples%s are saved in %s; run the same "
           "command again to resume",
           sig ? sig : "a signal", util_now() - s->t_begin, (long long)s->p->written,
-          (long long)s->n_all, s->out_path);
+          (long long)s->p->total, s->scan.searching ? " requested so far" : "", s->out_path);
     } else {
       progress_end(s->p, "failed", NULL);
     }

@@ -32,11 +32,13 @@ void bench_opts_default(bench_opts_t *o) {
 
 static int make_config(config_t *c, int64_t N, double alpha, double alpha_D, int64_t L,
                        int64_t probes, err_t *e) {
-  char yaml[512];
+  char yaml[512], l[32] = "dense"; /* L = 0: dense */
+  if (L > 0)
+    snprintf(l, sizeof l, "%lld", (long long)L);
   snprintf(yaml, sizeof yaml,
-           "N: %lld\nalpha: [%.17g]\nalpha_D: [%.17g]\nL: [%lld]\nsamples: 1\n"
+           "N: %lld\nalpha: [%.17g]\nalpha_D: [%.17g]\nL: [%s]\nsamples: 1\n"
            "probes: {train: %lld, test: %lld, feature: %lld}\n",
-           (long long)N, alpha, alpha_D, (long long)L, (long long)probes, (long long)probes,
+           (long long)N, alpha, alpha_D, l, (long long)probes, (long long)probes,
            (long long)probes);
   config_init(c);
   CHECK(e, config_load_string(c, yaml, strlen(yaml), "bench", e));
@@ -291,6 +293,19 @@ static int bench_overlaps(const config_t *c, err_t *e) {
   double t0 = util_now();
   TRY(e, rc, overlaps_build(&o, &p, e), out);
   double t_pack = util_now() - t0;
+  /* the per-entry path on the same examples: the reference of the +-1 bit-count paths */
+  uint64_t *Xg = NULL;
+  size_t words = (size_t)lay.nloc * (size_t)o.W;
+  TRY(e, rc, util_alloc((void **)&Xg, words, sizeof *Xg, "reference patterns", e), out);
+  t0 = util_now();
+  rc = patterns_train_packed_generic(&p, Xg, o.W, e);
+  double t_generic = util_now() - t0;
+  bool same = !rc && !memcmp(Xg, o.X, words * sizeof *Xg);
+  free(Xg);
+  if (!rc && !same)
+    rc = ERR(e, ERR_RUNTIME, "bench: the packed patterns differ from the per-entry path");
+  if (rc)
+    goto out;
   TRY(e, rc, dynamics_init(&d, &lay, c->order, c->max_sweeps, (rng_addr_t){.seed = c->seed}, e),
       out);
   have_d = true;
@@ -339,8 +354,10 @@ static int bench_overlaps(const config_t *c, err_t *e) {
   double mib = (double)lay.nloc * (double)o.W * 8.0 / 1048576.0;
   printf("overlaps engine  N = %lld, P = %lld, one rank, kernels %s\n", (long long)N,
          (long long)p.P, overlaps_isa_name(o.isa));
-  printf("  packed patterns %.1f MiB, generated in %.3f s; one streaming read %.5f s [%llx]\n", mib,
-         t_pack, t_read, (unsigned long long)(acc & 0xfff));
+  printf("  packed patterns %.1f MiB, generated in %.3f s (%.2f ns per entry; the per-entry path "
+         "%.3f s: %.1fx); one streaming read %.5f s [%llx]\n",
+         mib, t_pack, t_pack / ((double)N * (double)p.P) * 1e9, t_generic, t_generic / t_pack,
+         t_read, (unsigned long long)(acc & 0xfff));
   printf("  one sweep (N visits, no flip) %.5f s = %.2f reads of the packed patterns (target <= "
          "2); %.1f ns per visit\n",
          t_sweep, t_sweep / t_read, t_sweep / (double)N * 1e9);

@@ -227,8 +227,19 @@ static void pack_hopfield(const patterns_t *p, uint64_t *X, int64_t W) {
   }
 }
 
-/* RFHM: the sign bits of sign(F c) for examples [nu0, nu0 + cf->cnt) of every local row, built a
- * word at a time (the same example_value as every other path, inlined). nu0 % 64 == 0. */
+/* sign(0) at examples nu0 + i for the set bits i of ties: the row's coin (`coins`, started at
+ * its row) sets bit i of w where it says -1. */
+static uint64_t tie_bits(rng_bits_t *coins, uint64_t w, uint64_t ties, int64_t nu0) {
+  for (; ties; ties &= ties - 1) {
+    int i = __builtin_ctzll(ties);
+    w |= (uint64_t)(rng_bits_sign(coins, (uint64_t)(nu0 + i)) < 0) << i;
+  }
+  return w;
+}
+
+/* RFHM, any coefficients: the sign bits of sign(F c) for examples [nu0, nu0 + cf->cnt) of every
+ * local row, built a word at a time (the same example_value as every other path, inlined).
+ * nu0 % 64 == 0. */
 static void pack_rfhm_chunk(const patterns_t *p, const coefs_t *cf, int64_t nu0, uint64_t *X,
                             int64_t W) {
   rng_addr_t tie = p->addr;
@@ -247,32 +258,213 @@ static void pack_rfhm_chunk(const patterns_t *p, const coefs_t *cf, int64_t nu0,
         w |= (uint64_t)(h[i] < 0) << i;
         ties |= (uint64_t)(h[i] == 0) << i;
       }
-      for (; ties; ties &= ties - 1) { /* sign(0): the row's coin for that example (rare) */
-        int i = __builtin_ctzll(ties);
-        w |= (uint64_t)(rng_bits_sign(&coins, (uint64_t)(nu0 + q0 + i)) < 0) << i;
-      }
-      x[q0 >> 6] = w;
+      x[q0 >> 6] = tie_bits(&coins, w, ties, nu0 + q0); /* sign(0): rare */
     }
   }
 }
 
-int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e) {
+/* ---- +-1 coefficients: sign(F c) from bit counts -----------------------------------------------
+ * With +-1 features and coefficients F[r] . c_q = L - 2 n, n the number of terms f v = -1, so the
+ * example is -1 where n > L/2 and a coin where n = L/2 (L even): the same values as
+ * pack_rfhm_chunk, from XOR and bit counts instead of a product per term. */
+
+/* Transposes the 64 x 64 bit matrix a in place: bit j of a[i] becomes bit i of a[j]. */
+static void transpose64(uint64_t a[64]) {
+  static const uint64_t m[6] = {0x00000000FFFFFFFFull, 0x0000FFFF0000FFFFull,
+                                0x00FF00FF00FF00FFull, 0x0F0F0F0F0F0F0F0Full,
+                                0x3333333333333333ull, 0x5555555555555555ull};
+  for (int s = 0, j = 32; j; s++, j >>= 1)
+    for (int k = 0; k < 64; k++)
+      if (!(k & j)) { /* swap a[k]'s upper j-bit halves with a[k + j]'s lower ones */
+        const uint64_t t = ((a[k] >> j) ^ a[k + j]) & m[s];
+        a[k] ^= t << j;
+        a[k + j] ^= t;
+      }
+}
+
+/* Sparse (L < D): 64 local rows at a time, bit-sliced. Fb[(r / 64) D + k] has bit r % 64 set
+ * where F[r][k] = -1. */
+static int feature_slices(const patterns_t *p, uint64_t **Fb, err_t *e) {
+  const int64_t blocks = (p->nloc + 63) / 64;
+  CHECK(e, util_calloc((void **)Fb, (size_t)(blocks * p->D), sizeof **Fb, "feature slices", e));
+  for (int64_t r = 0; r < p->nloc; r++) {
+    const int8_t *f = p->F + r * p->D;
+    uint64_t *sl = *Fb + (r / 64) * p->D, bit = UINT64_C(1) << (r % 64);
+    for (int64_t k = 0; k < p->D; k++)
+      sl[k] |= f[k] < 0 ? bit : 0;
+  }
+  return 0;
+}
+
+/* Per example q and 64 rows: n counted in B bit planes (a ripple adder per term), compared with
+ * L/2 plane by plane from the top; then 64 examples x 64 rows transposed into the rows' words. */
+static void pack_sparse_pm1_chunk(const patterns_t *p, const coefs_t *cf, const uint64_t *Fb,
+                                  int64_t nu0, uint64_t *X, int64_t W) {
+  const int64_t L = cf->L, half = L / 2;
+  const int B = 64 - __builtin_clzll((uint64_t)L); /* planes: n <= L < 2^B */
+  rng_addr_t tie = p->addr;
+  tie.stream = RNG_TIE_TRAIN;
+  for (int64_t rb = 0; rb < p->nloc; rb += 64) {
+    const uint64_t *fb = Fb + (rb / 64) * p->D;
+    const int nr = (int)(p->nloc - rb < 64 ? p->nloc - rb : 64);
+    for (int64_t q0 = 0; q0 < cf->cnt; q0 += 64) {
+      const int n = (int)(q0 + 64 < cf->cnt ? 64 : cf->cnt - q0);
+      uint64_t neg[64], ties[64], any_tie = 0;
+      for (int i = 0; i < 64; i++) {
+        uint64_t c[64], gt = 0, eq = ~UINT64_C(0);
+        for (int b = 0; b < B; b++)
+          c[b] = 0;
+        const int64_t *pos = cf->pos + (q0 + i) * L;
+        const int32_t *v = cf->val + (q0 + i) * L;
+        for (int64_t l = 0; i < n && l < L; l++) {
+          uint64_t t = fb[pos[l]] ^ (v[l] < 0 ? ~UINT64_C(0) : 0); /* rows with f v = -1 */
+          for (int b = 0; b < B; b++) {
+            const uint64_t carry = c[b] & t;
+            c[b] ^= t;
+            t = carry;
+          }
+        }
+        for (int b = B - 1; b >= 0; b--) {
+          if ((half >> b) & 1) {
+            eq &= c[b];
+          } else {
+            gt |= eq & c[b];
+            eq &= ~c[b];
+          }
+        }
+        neg[i] = i < n ? gt : 0;
+        ties[i] = i < n && !(L & 1) ? eq : 0;
+        any_tie |= ties[i];
+      }
+      transpose64(neg);
+      if (any_tie)
+        transpose64(ties);
+      for (int j = 0; j < nr; j++) {
+        uint64_t w = neg[j];
+        if (any_tie && ties[j]) {
+          rng_bits_t coins;
+          rng_bits_start(&coins, &tie, (uint64_t)p->rows[rb + j], 0);
+          w = tie_bits(&coins, w, ties[j], nu0 + q0);
+        }
+        X[(size_t)(rb + j) * (size_t)W + (size_t)((nu0 + q0) >> 6)] = w;
+      }
+    }
+  }
+}
+
+/* Dense (L = D): n = popcount(row's feature sign bits XOR the example's coefficient sign bits),
+ * over WD = ceil(D / 64) words; Fr[r WD ..] the rows', V[q WD ..] the chunk's examples'. */
+static inline __attribute__((always_inline)) void
+pack_dense_rows(const patterns_t *p, const coefs_t *cf, const uint64_t *Fr, const uint64_t *V,
+                int64_t WD, int64_t nu0, uint64_t *X, int64_t W) {
+  const int64_t L = cf->L;
+  rng_addr_t tie = p->addr;
+  tie.stream = RNG_TIE_TRAIN;
+  for (int64_t r = 0; r < p->nloc; r++) {
+    const uint64_t *f = Fr + r * WD;
+    uint64_t *x = X + (size_t)r * (size_t)W + (nu0 >> 6);
+    rng_bits_t coins;
+    rng_bits_start(&coins, &tie, (uint64_t)p->rows[r], 0);
+    for (int64_t q0 = 0; q0 < cf->cnt; q0 += 64) {
+      const int n = (int)(q0 + 64 < cf->cnt ? 64 : cf->cnt - q0);
+      uint64_t w = 0, ties = 0;
+      for (int i = 0; i < n; i++) {
+        const uint64_t *v = V + (q0 + i) * WD;
+        int64_t cnt = 0;
+        for (int64_t k = 0; k < WD; k++)
+          cnt += __builtin_popcountll(f[k] ^ v[k]);
+        w |= (uint64_t)(2 * cnt > L) << i;
+        ties |= (uint64_t)(2 * cnt == L) << i;
+      }
+      x[q0 >> 6] = tie_bits(&coins, w, ties, nu0 + q0);
+    }
+  }
+}
+
+static void pack_dense_plain(const patterns_t *p, const coefs_t *cf, const uint64_t *Fr,
+                             const uint64_t *V, int64_t WD, int64_t nu0, uint64_t *X, int64_t W) {
+  pack_dense_rows(p, cf, Fr, V, WD, nu0, X, W);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* the same with the popcnt instruction (without it gcc calls libgcc once per word) */
+__attribute__((target("popcnt"))) static void
+pack_dense_popcnt(const patterns_t *p, const coefs_t *cf, const uint64_t *Fr, const uint64_t *V,
+                  int64_t WD, int64_t nu0, uint64_t *X, int64_t W) {
+  pack_dense_rows(p, cf, Fr, V, WD, nu0, X, W);
+}
+#endif
+
+static void pack_dense_pm1_chunk(const patterns_t *p, const coefs_t *cf, const uint64_t *Fr,
+                                 uint64_t *V, int64_t WD, int64_t nu0, uint64_t *X, int64_t W) {
+  memset(V, 0, (size_t)(cf->cnt * WD) * sizeof *V);
+  for (int64_t q = 0; q < cf->cnt; q++)
+    for (int64_t l = 0; l < cf->L; l++)
+      V[q * WD + l / 64] |= (uint64_t)(cf->val[q * cf->L + l] < 0) << (l % 64);
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("popcnt")) {
+    pack_dense_popcnt(p, cf, Fr, V, WD, nu0, X, W);
+    return;
+  }
+#endif
+  pack_dense_plain(p, cf, Fr, V, WD, nu0, X, W);
+}
+
+/* Examples per pass, a multiple of 64: their coefficients (512 L * 12 bytes) stay in L1/L2 while
+ * every local row reads them. */
+#define PACK_CHUNK 512
+
+/* RFHM train examples, packed: the bit-count paths for +-1 coefficients unless `generic`. */
+static int pack_rfhm(const patterns_t *p, uint64_t *X, int64_t W, bool generic, err_t *e) {
+  const bool pm1 = p->coef == COEF_PM1 && !generic, dense = p->L == p->D;
+  const int64_t WD = (p->D + 63) / 64;
+  uint64_t *tab = NULL, *V = NULL; /* feature slices (sparse) or sign rows (dense); V: dense */
+  int rc = 0;
+  if (pm1 && !dense)
+    rc = feature_slices(p, &tab, e);
+  if (pm1 && dense) {
+    rc = util_calloc((void **)&tab, (size_t)(p->nloc * WD), sizeof *tab, "feature signs", e);
+    if (!rc)
+      rc = util_alloc((void **)&V, (size_t)(PACK_CHUNK * WD), sizeof *V, "coefficient signs", e);
+    for (int64_t r = 0; !rc && r < p->nloc; r++)
+      for (int64_t k = 0; k < p->D; k++)
+        tab[r * WD + k / 64] |= (uint64_t)(p->F[r * p->D + k] < 0) << (k % 64);
+  }
+  for (int64_t nu0 = 0; !rc && nu0 < p->P; nu0 += PACK_CHUNK) {
+    int64_t cnt = p->P - nu0 < PACK_CHUNK ? p->P - nu0 : PACK_CHUNK;
+    coefs_t cf;
+    rc = coefs_make(p, EXAMPLES_TRAIN, NULL, nu0, cnt, &cf, e);
+    if (rc)
+      break;
+    if (!pm1)
+      pack_rfhm_chunk(p, &cf, nu0, X, W);
+    else if (dense)
+      pack_dense_pm1_chunk(p, &cf, tab, V, WD, nu0, X, W);
+    else
+      pack_sparse_pm1_chunk(p, &cf, tab, nu0, X, W);
+    coefs_free(&cf);
+  }
+  free(tab);
+  free(V);
+  return rc;
+}
+
+static int train_packed(const patterns_t *p, uint64_t *X, int64_t W, bool generic, err_t *e) {
   memset(X, 0, (size_t)p->nloc * (size_t)W * sizeof(uint64_t));
   if (model_defs[p->model].pack_train) {
     model_defs[p->model].pack_train(p, X, W);
     return 0;
   }
-  /* examples per pass, a multiple of 64: their coefficients (512 L * 12 bytes) stay in L1/L2
-   * while every local row reads them */
-  const int64_t chunk = 512;
-  for (int64_t nu0 = 0; nu0 < p->P; nu0 += chunk) {
-    int64_t cnt = p->P - nu0 < chunk ? p->P - nu0 : chunk;
-    coefs_t cf;
-    CHECK(e, coefs_make(p, EXAMPLES_TRAIN, NULL, nu0, cnt, &cf, e));
-    pack_rfhm_chunk(p, &cf, nu0, X, W);
-    coefs_free(&cf);
-  }
-  return 0;
+  return pack_rfhm(p, X, W, generic, e);
+}
+
+int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e) {
+  return train_packed(p, X, W, false, e);
+}
+
+int patterns_train_packed_generic(const patterns_t *p, uint64_t *X, int64_t W, err_t *e) {
+  return train_packed(p, X, W, true, e);
 }
 
 /* The model table (model.h): each model's axes, allowed probe families and pattern generator. */

@@ -1,5 +1,6 @@
 # Kernel tests: rng (unit), couplings/dynamics/probes under MPI, science statistics.
 hopscan_unit_test(test_rng ${CMAKE_CURRENT_SOURCE_DIR}/test_rng.c)
+hopscan_unit_test(test_patterns ${CMAKE_CURRENT_SOURCE_DIR}/test_patterns.c)
 add_library(hopscan_kernel_common STATIC ${CMAKE_CURRENT_SOURCE_DIR}/kernel_common.c)
 target_link_libraries(hopscan_kernel_common PUBLIC hopscan_testutil)
 add_executable(test_kernel ${CMAKE_CURRENT_SOURCE_DIR}/test_kernel.c)

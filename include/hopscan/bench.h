@@ -27,7 +27,7 @@
 typedef struct bench_opts {
   int64_t N;
   double alpha, alpha_D;
-  int64_t L, probes;
+  int64_t L, probes;   /* L = 0: dense */
   bool textbook;       /* also time the textbook dynamics reference */
   int64_t sample_N[4]; /* N of the full-sample timings */
   int n_sample_N;

@@ -64,6 +64,10 @@ int patterns_examples_i8(const patterns_t *p, examples_kind kind, const int64_t 
  * 1 where example nu is -1 at row rows[r], 0 where it is +1 (and in the padding bits nu >= P).
  * W >= ceil(P / 64). No float matrix is formed. */
 int patterns_train_packed(const patterns_t *p, uint64_t *X, int64_t W, err_t *e);
+/* The same through the per-entry path that every coefficient kind takes (a product per term),
+ * which the +-1 bit-count paths of patterns_train_packed equal bit for bit: the reference of
+ * tests and `hopscan bench`. */
+int patterns_train_packed_generic(const patterns_t *p, uint64_t *X, int64_t W, err_t *e);
 
 /* Feature columns k[0..n) for the local rows: out[q * ldo + rows[r]] = F[r][k[q]]. */
 void patterns_features_i8(const patterns_t *p, const int64_t *k, int64_t n, int8_t *out,
