@@ -15,7 +15,10 @@ void engine_costs_default(engine_costs_t *k) {
                         .ns_flip = 3.3,
                         .ns_jrow = 0.36,
                         .ns_entry = 1.0,
-                        .ns_nonzero = 0.65};
+                        .ns_nonzero = 0.65,
+                        .ns_bit_entry = 0.15,
+                        .ns_bit_coef = 0.08,
+                        .ns_bit_word = 1.5};
 }
 
 /* ns per entry of the couplings engine's flip update (h[r] += 2 J[r], int16 -> int32), over
@@ -133,16 +136,26 @@ bool engine_switch(const engine_costs_t *k, int64_t N, int64_t P, int64_t g, int
   return spent >= build && spent / (double)done * (double)left >= build;
 }
 
-double engine_patterns_seconds(const engine_costs_t *k, int64_t N, int64_t P, int64_t g,
-                               int64_t nonzeros) {
-  return (double)N * (double)P / (double)g * (k->ns_entry + k->ns_nonzero * (double)nonzeros) *
+double engine_pattern_ns(const engine_costs_t *k, const engine_examples_t *x, bool packed) {
+  if (x->D == 0)
+    return k->ns_entry;
+  if (!packed || !x->pm1)
+    return k->ns_entry + k->ns_nonzero * (double)x->L;
+  if (x->L < x->D)
+    return k->ns_bit_entry + k->ns_bit_coef * (double)x->L;
+  return k->ns_bit_entry + k->ns_bit_word * (double)((x->D + 63) / 64);
+}
+
+double engine_patterns_seconds(const engine_costs_t *k, engine_kind kind, int64_t N, int64_t P,
+                               int64_t g, const engine_examples_t *x) {
+  return (double)N * (double)P / (double)g * engine_pattern_ns(k, x, kind == ENGINE_OVERLAPS) *
          1e-9;
 }
 
 double engine_task_seconds(const engine_costs_t *k, engine_kind kind, int64_t N, int64_t P,
-                           int64_t g, int64_t n_probes, int64_t nonzeros) {
+                           int64_t g, int64_t n_probes, const engine_examples_t *x) {
   const int64_t flips = n_probes * (N / 2);
-  const double gen = engine_patterns_seconds(k, N, P, g, nonzeros);
+  const double gen = engine_patterns_seconds(k, kind, N, P, g, x);
   if (kind == ENGINE_COUPLINGS)
     return gen + engine_couplings_build_seconds(k, N, P, g, n_probes) +
            engine_couplings_run_seconds(k, N, g, flips);
@@ -151,12 +164,14 @@ double engine_task_seconds(const engine_costs_t *k, engine_kind kind, int64_t N,
 
 engine_kind engine_plan(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
                         int64_t n_probes, bool j_fits) {
-  /* pattern generation costs both engines the same: it does not enter the choice */
+  /* pattern generation does not enter the choice, as at run time (engine_start): examples
+   * without features cost both engines the same */
+  const engine_examples_t none = {.pm1 = false, .L = 0, .D = 0};
   engine_kind kind;
   if (engine_forced(mode, N, j_fits, &kind))
     return kind;
-  return engine_task_seconds(k, ENGINE_COUPLINGS, N, P, g, n_probes, 0) <
-                 engine_task_seconds(k, ENGINE_OVERLAPS, N, P, g, n_probes, 0)
+  return engine_task_seconds(k, ENGINE_COUPLINGS, N, P, g, n_probes, &none) <
+                 engine_task_seconds(k, ENGINE_OVERLAPS, N, P, g, n_probes, &none)
              ? ENGINE_COUPLINGS
              : ENGINE_OVERLAPS;
 }

@@ -62,12 +62,12 @@ double plan_bytes_per_rank(const config_t *c, int64_t point, int64_t g) {
   return plan_bytes_pd(c, config_P(c, ia), config_D(c, ib), g);
 }
 
-/* Coefficients per example that cost pattern generation (engine_patterns_seconds): L when
- * sparse, D / 10 when dense (vectorized dot products), none for classic Hopfield. */
-static int64_t plan_nonzeros(const config_t *c, int64_t ib, int64_t ic) {
+/* The examples of grid point (., ib, ic), as pattern generation's cost depends on them. */
+static engine_examples_t plan_examples(const config_t *c, int64_t ib, int64_t ic) {
   if (c->model != MODEL_RFHM)
-    return 0;
-  return c->L[ic] == 0 ? config_D(c, ib) / 10 : config_L_eff(c, ib, ic);
+    return (engine_examples_t){.pm1 = false, .L = 0, .D = 0};
+  return (engine_examples_t){
+      .pm1 = c->coefficients == COEF_PM1, .L = config_L_eff(c, ib, ic), .D = config_D(c, ib)};
 }
 
 engine_kind plan_task_engine(const config_t *c, int64_t point, int64_t g, double mem_per_rank,
@@ -80,8 +80,10 @@ engine_kind plan_task_engine(const config_t *c, int64_t point, int64_t g, double
   bool j_fits = !(mem_per_rank > 0) ||
                 plan_bytes_engine(c, P, config_D(c, ib), g, ENGINE_COUPLINGS) <= mem_per_rank;
   engine_kind kind = engine_plan(&k, c->engine, c->N, P, g, n, j_fits);
-  if (seconds)
-    *seconds = engine_task_seconds(&k, kind, c->N, P, g, n, plan_nonzeros(c, ib, ic));
+  if (seconds) {
+    const engine_examples_t x = plan_examples(c, ib, ic);
+    *seconds = engine_task_seconds(&k, kind, c->N, P, g, n, &x);
+  }
   return kind;
 }
 
@@ -254,9 +256,9 @@ static void plan_classes(const config_t *c, int64_t g, double mem_per_rank, plan
         kind = plan_task_engine(c, config_point_index(c, ia, ib, ic), g, mem_per_rank, &sec);
         const double per = (double)g * (double)c->samples / 3600.0;
         cl.core_hours += sec * per;
+        const engine_examples_t x = plan_examples(c, ib, ic);
         s->core_hours_couplings +=
-            engine_task_seconds(&k, ENGINE_COUPLINGS, c->N, cl.P, g, n, plan_nonzeros(c, ib, ic)) *
-            per;
+            engine_task_seconds(&k, ENGINE_COUPLINGS, c->N, cl.P, g, n, &x) * per;
       }
       double bytes = plan_bytes_engine(c, cl.P, config_D(c, ib), g, kind);
       cl.n_overlaps += kind == ENGINE_OVERLAPS;

@@ -114,6 +114,19 @@ static void test_engines(void) {
   T_EQ_I(s.classes[2].P, 64000);
   T_EQ_I(s.classes[2].engine, ENGINE_OVERLAPS);
   config_free(&c);
+  /* Pattern generation: the overlaps engine's packed +-1 examples come from bit counts (sparse:
+   * a fraction of a ns per coefficient; dense: per 64 coefficients), far below the per-entry
+   * product of J's float examples and of Gaussian coefficients; Hopfield costs ns_entry. */
+  engine_costs_t k;
+  engine_costs_default(&k);
+  const engine_examples_t sp = {true, 3, 160}, de = {true, 161, 161}, ga = {false, 161, 161};
+  T_CHECK(engine_pattern_ns(&k, &sp, true) < engine_pattern_ns(&k, &sp, false) / 4);
+  T_CHECK(engine_pattern_ns(&k, &de, true) < engine_pattern_ns(&k, &de, false) / 10);
+  T_CHECK(engine_pattern_ns(&k, &de, true) == k.ns_bit_entry + 3 * k.ns_bit_word);
+  T_CHECK(engine_pattern_ns(&k, &ga, true) == engine_pattern_ns(&k, &ga, false));
+  T_CHECK(engine_pattern_ns(&k, &(engine_examples_t){false, 0, 0}, true) == k.ns_entry);
+  T_CHECK(engine_patterns_seconds(&k, ENGINE_OVERLAPS, 1000, 2000, 2, &sp) ==
+          1000.0 * 2000 / 2 * engine_pattern_ns(&k, &sp, true) * 1e-9);
   /* A small N with many sweeps' worth of probes: J is the cheaper engine for auto. */
   const char *tiny = "N: 64\nalpha: [30]\nalpha_D: [0.1]\nL: [1]\nsamples: 1\n"
                      "probes: {train: 64, test: 200, feature: 6}\n";

@@ -24,14 +24,24 @@
 #include <stdint.h>
 
 typedef struct engine_costs {
-  double sgemm_flops; /* flop/s of one rank's SGEMM (the J build runs at about this per rank) */
-  double ns_word;     /* overlaps: ns per 64-pattern word of one visit's masked sum */
-  double ns_flip;     /* overlaps: ns per word of one flip's (or one state row's) update */
-  double ns_jrow;     /* couplings: ns per local row of one flip's field update and per N^2/g
-                         entry of the initial fields */
-  double ns_entry;    /* patterns: ns per (neuron, example) entry generated ... */
-  double ns_nonzero;  /* ... plus this per non-zero coefficient of the example (sparse L) */
+  double sgemm_flops;  /* flop/s of one rank's SGEMM (the J build runs at about this per rank) */
+  double ns_word;      /* overlaps: ns per 64-pattern word of one visit's masked sum */
+  double ns_flip;      /* overlaps: ns per word of one flip's (or one state row's) update */
+  double ns_jrow;      /* couplings: ns per local row of one flip's field update and per N^2/g
+                          entry of the initial fields */
+  double ns_entry;     /* patterns, per-entry path: ns per (neuron, example) entry generated ... */
+  double ns_nonzero;   /* ... plus this per coefficient of the example (L; D when dense) */
+  double ns_bit_entry; /* patterns, +-1 bit counts (packed train examples): ns per entry ... */
+  double ns_bit_coef;  /* ... plus this per coefficient, sparse (bit-sliced over 64 rows) ... */
+  double ns_bit_word;  /* ... or this per 64 coefficients, dense (popcount) */
 } engine_costs_t;
+
+/* The examples of a task, as pattern generation's cost depends on them: +-1 or Gaussian
+ * coefficients, L per example (D when dense), D features (RFHM; classic Hopfield: L = D = 0). */
+typedef struct engine_examples {
+  bool pm1;
+  int64_t L, D;
+} engine_examples_t;
 
 void engine_costs_default(engine_costs_t *k);
 /* Measures the constants of the engines on this core (about 0.1 s); the pattern-generation
@@ -59,16 +69,19 @@ bool engine_switch(const engine_costs_t *k, int64_t N, int64_t P, int64_t g, int
  * takes ENGINE_PLAN_SWEEPS sweeps and N / 2 flips. */
 #define ENGINE_PLAN_SWEEPS 10
 
-/* Generating N x P example entries with `nonzeros` coefficients each (L; for dense examples a
- * tenth of D, their dot products vectorize), the same for both engines. */
-double engine_patterns_seconds(const engine_costs_t *k, int64_t N, int64_t P, int64_t g,
-                               int64_t nonzeros);
+/* ns per example entry generated: packed (the overlaps engine's train examples: the +-1
+ * bit-count paths for pm1) or as values (the couplings engine's float examples, and every
+ * Gaussian example: a product per coefficient). Classic Hopfield: ns_entry. */
+double engine_pattern_ns(const engine_costs_t *k, const engine_examples_t *x, bool packed);
+/* Generating the N x P example entries of engine `kind` (couplings or overlaps). */
+double engine_patterns_seconds(const engine_costs_t *k, engine_kind kind, int64_t N, int64_t P,
+                               int64_t g, const engine_examples_t *x);
 
 /* Estimated seconds of one task on engine `kind` (couplings or overlaps) under the planning
  * assumptions, pattern generation included, and the engine a task gets under mode `mode` by the
  * same estimate (auto: the cheaper one, overlaps when J does not fit). */
 double engine_task_seconds(const engine_costs_t *k, engine_kind kind, int64_t N, int64_t P,
-                           int64_t g, int64_t n_probes, int64_t nonzeros);
+                           int64_t g, int64_t n_probes, const engine_examples_t *x);
 engine_kind engine_plan(const engine_costs_t *k, engine_kind mode, int64_t N, int64_t P, int64_t g,
                         int64_t n_probes, bool j_fits);
 
