@@ -18,7 +18,7 @@ void engine_costs_default(engine_costs_t *k) {
                         .ns_nonzero = 0.65,
                         .ns_bit_entry = 0.15,
                         .ns_bit_coef = 0.08,
-                        .ns_bit_word = 1.5};
+                        .ns_bit_word = 0.9};
 }
 
 /* ns per entry of the couplings engine's flip update (h[r] += 2 J[r], int16 -> int32), over
