@@ -16,6 +16,7 @@ void engine_costs_default(engine_costs_t *k) {
                         .ns_jrow = 0.36,
                         .ns_entry = 1.0,
                         .ns_nonzero = 0.65,
+                        .ns_dense_coef = 0.07,
                         .ns_bit_entry = 0.15,
                         .ns_bit_coef = 0.08,
                         .ns_bit_word = 0.9};
@@ -139,6 +140,8 @@ bool engine_switch(const engine_costs_t *k, int64_t N, int64_t P, int64_t g, int
 double engine_pattern_ns(const engine_costs_t *k, const engine_examples_t *x, bool packed) {
   if (x->D == 0)
     return k->ns_entry;
+  if ((!packed || !x->pm1) && x->L == x->D)
+    return k->ns_entry + k->ns_dense_coef * (double)x->L;
   if (!packed || !x->pm1)
     return k->ns_entry + k->ns_nonzero * (double)x->L;
   if (x->L < x->D)

@@ -121,7 +121,8 @@ static void test_engines(void) {
   engine_costs_default(&k);
   const engine_examples_t sp = {true, 3, 160}, de = {true, 161, 161}, ga = {false, 161, 161};
   T_CHECK(engine_pattern_ns(&k, &sp, true) < engine_pattern_ns(&k, &sp, false) / 4);
-  T_CHECK(engine_pattern_ns(&k, &de, true) < engine_pattern_ns(&k, &de, false) / 10);
+  T_CHECK(engine_pattern_ns(&k, &de, true) < engine_pattern_ns(&k, &de, false) / 3);
+  T_CHECK(engine_pattern_ns(&k, &ga, false) == k.ns_entry + 161 * k.ns_dense_coef);
   T_CHECK(engine_pattern_ns(&k, &de, true) == k.ns_bit_entry + 3 * k.ns_bit_word);
   T_CHECK(engine_pattern_ns(&k, &ga, true) == engine_pattern_ns(&k, &ga, false));
   T_CHECK(engine_pattern_ns(&k, &(engine_examples_t){false, 0, 0}, true) == k.ns_entry);

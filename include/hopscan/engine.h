@@ -24,16 +24,17 @@
 #include <stdint.h>
 
 typedef struct engine_costs {
-  double sgemm_flops;  /* flop/s of one rank's SGEMM (the J build runs at about this per rank) */
-  double ns_word;      /* overlaps: ns per 64-pattern word of one visit's masked sum */
-  double ns_flip;      /* overlaps: ns per word of one flip's (or one state row's) update */
-  double ns_jrow;      /* couplings: ns per local row of one flip's field update and per N^2/g
-                          entry of the initial fields */
-  double ns_entry;     /* patterns, per-entry path: ns per (neuron, example) entry generated ... */
-  double ns_nonzero;   /* ... plus this per coefficient of the example (L; D when dense) */
-  double ns_bit_entry; /* patterns, +-1 bit counts (packed train examples): ns per entry ... */
-  double ns_bit_coef;  /* ... plus this per coefficient, sparse (bit-sliced over 64 rows) ... */
-  double ns_bit_word;  /* ... or this per 64 coefficients, dense (popcount) */
+  double sgemm_flops;   /* flop/s of one rank's SGEMM (the J build runs at about this per rank) */
+  double ns_word;       /* overlaps: ns per 64-pattern word of one visit's masked sum */
+  double ns_flip;       /* overlaps: ns per word of one flip's (or one state row's) update */
+  double ns_jrow;       /* couplings: ns per local row of one flip's field update and per N^2/g
+                           entry of the initial fields */
+  double ns_entry;      /* patterns, per-entry path: ns per (neuron, example) entry generated ... */
+  double ns_nonzero;    /* ... plus this per coefficient of a sparse example (L) ... */
+  double ns_dense_coef; /* ... or this per coefficient of a dense one (32-bit sums, vectorized) */
+  double ns_bit_entry;  /* patterns, +-1 bit counts (packed train examples): ns per entry ... */
+  double ns_bit_coef;   /* ... plus this per coefficient, sparse (bit-sliced over 64 rows) ... */
+  double ns_bit_word;   /* ... or this per 64 coefficients, dense (popcount) */
 } engine_costs_t;
 
 /* The examples of a task, as pattern generation's cost depends on them: +-1 or Gaussian
