@@ -341,21 +341,21 @@ grep -q "scan complete" "limB-$jobB2.out" || fail "resubmitted job B log: no 'sc
 resumed "limB-$jobB2.out" "$nB"
 "$HOPSCAN" status b.h5 >statusB2.log 2>&1 || fail "hopscan status b.h5 failed"
 
-# ---- bit-for-bit against the direct run -----------------------------------------------------
-set +e
-wait "$ref_pid"
-rc=$?
-set -e
+# ---- bit-for-bit against the direct runs ----------------------------------------------------
+reference_done() { # PID LOG WHAT: waits for a direct run, fails unless it exited 0
+  local rc
+  set +e
+  wait "$1"
+  rc=$?
+  set -e
+  ((rc == 0)) || fail "$3 exited $rc: $(tail -5 "$2")"
+}
+reference_done "$ref_pid" ref.log "reference mpirun"
 ref_pid=
-((rc == 0)) || fail "reference mpirun exited $rc: $(tail -5 ref.log)"
 probes_equal ref.h5 a.h5 || fail "job A (signal + requeue) differs from the direct run"
 probes_equal ref.h5 b.h5 || fail "job B (time limit + resubmission) differs from the direct run"
-set +e
-wait "$refc_pid"
-rc=$?
-set -e
+reference_done "$refc_pid" refc.log "reference search"
 refc_pid=
-((rc == 0)) || fail "reference search exited $rc: $(tail -5 refc.log)"
 search_equal refc.h5 c.h5 || fail "job C (search, signal + requeue) differs from the direct run"
 
 ok=1
